@@ -1,0 +1,156 @@
+"""Lab components (fleet.lab.components.LabComponent) for the three API simulators.
+
+Each runs one background `fleet lab sim KIND` (fleet.lab.sim.service) with one device per lab
+site, named by the site's UAI. Site *i* (sites sorted) gets the same loopback address for its
+PVE, OPNsense and opsi devices, each on the product's port (a free port when not root, since
+443 needs root). The address block is derived from the checkout's path, like the containers'
+names, so two checkouts' labs do not collide.
+
+Files, under `.fleet/lab/sim/`: `ca/` (one CA for the three), `KIND/state/` (device state),
+`run/KIND.{pid,log,json}` (the ready document, mode 0600: it holds credentials).
+
+Connection details of the inventory hosts of the kind's group go into the lab overlay
+(`fleet_<kind>_api_url`, `fleet_<kind>_api_ca`); credentials never do: read them with
+`endpoints(project_root, kind)`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from fleet.lab import state
+from fleet.lab.components import LabContext, Status
+from fleet.lab.sim import service
+
+GROUPS = {"pve": "proxmox_nodes", "opnsense": "opnsense", "opsi": "opsi_depot"}
+
+
+def sim_dir(project_root: Path) -> Path:
+    return state.lab_dir(project_root) / "sim"
+
+
+def run_dir(project_root: Path) -> Path:
+    return sim_dir(project_root) / "run"
+
+
+def first_address(project_root: Path) -> str:
+    """127.1xx.0.1, xx from the checkout's path: two checkouts on one machine rarely meet."""
+    digest = hashlib.sha256(str(Path(project_root).resolve()).encode()).digest()
+    return f"127.{100 + digest[0] % 100}.0.1"
+
+
+def lab_sites(inventory: dict[str, Any]) -> list[str]:
+    """UAIs of every site of the lab inventory (hosts carry `fleet_site`), sorted."""
+    hostvars = inventory.get("_meta", {}).get("hostvars", {})
+    return sorted({v["fleet_site"] for v in hostvars.values() if v.get("fleet_site")})
+
+
+def endpoints(project_root: Path, kind: str) -> dict[str, Any] | None:
+    """The ready document of the running simulator of `kind` (URLs, CA, credentials), or None."""
+    return service.status(run_dir(project_root), kind)["endpoints"]
+
+
+class Simulator:
+    """One API simulator of the lab; subclasses fix the kind."""
+
+    kind = ""
+
+    @property
+    def name(self) -> str:
+        return f"sim_{self.kind}"
+
+    def up(self, ctx: LabContext) -> list[Status]:
+        inventory = ctx.inventory or {}
+        sites = lab_sites(inventory)
+        if not sites:
+            return []
+        root = ctx.project_root
+        ctx.say(self.name, f"starting the {self.kind} simulator for {len(sites)} site(s)")
+        doc = service.start(
+            run_dir(root),
+            self.kind,
+            sim_dir(root) / self.kind / "state",
+            names=sites,
+            listen=first_address(root),
+            port=None if os.geteuid() == 0 else 0,
+            ca_dir=sim_dir(root) / "ca",
+            seed=int(ctx.options.get("seed", 0)),
+        )
+        by_site = {d["name"]: d for d in doc["devices"]}
+        hostvars = inventory.get("_meta", {}).get("hostvars", {})
+        overlay = {}
+        for host in sorted(_group_hosts(inventory, GROUPS[self.kind])):
+            device = by_site.get(hostvars.get(host, {}).get("fleet_site"))
+            if device is not None:
+                overlay[host] = {
+                    f"fleet_{self.kind}_api_url": device["url"],
+                    f"fleet_{self.kind}_api_ca": device["ca"],
+                }
+        state.write_overlay(root, self.name, overlay)
+        state.save_component_state(root, self.name, {"pid": doc["pid"], "sites": sites})
+        return self._statuses(doc, running=True)
+
+    def down(self, ctx: LabContext) -> list[str]:
+        root = ctx.project_root
+        removed = []
+        if service.stop(run_dir(root), self.kind):
+            removed.append(f"{self.kind} simulator")
+        state.write_overlay(root, self.name, None)
+        state.save_component_state(root, self.name, None)
+        kind_dir = sim_dir(root) / self.kind
+        if kind_dir.exists():
+            shutil.rmtree(kind_dir)
+            removed.append(str(kind_dir))
+        for leftover in ("pid", "log", "json"):
+            (run_dir(root) / f"{self.kind}.{leftover}").unlink(missing_ok=True)
+        return removed
+
+    def status(self, ctx: LabContext) -> list[Status]:
+        report = service.status(run_dir(ctx.project_root), self.kind)
+        if report["endpoints"] is not None:
+            return self._statuses(report["endpoints"], running=True)
+        sites = state.component_state(ctx.project_root, self.name).get("sites", [])
+        return [
+            Status(self.name, f"{self.kind}:{site}", "stopped", False, site=site, kind=self.kind)
+            for site in sites
+        ]
+
+    def _statuses(self, doc: dict[str, Any], running: bool) -> list[Status]:
+        return [
+            Status(
+                component=self.name,
+                name=f"{self.kind}:{d['name']}",
+                state="running" if running else "stopped",
+                healthy=running,
+                endpoint=f"{d['host']}:{d['port']}",
+                site=d["name"],
+                kind=self.kind,
+                detail=d["url"],
+            )
+            for d in doc["devices"]
+        ]
+
+
+class PveSimulator(Simulator):
+    kind = "pve"
+
+
+class OpnsenseSimulator(Simulator):
+    kind = "opnsense"
+
+
+class OpsiSimulator(Simulator):
+    kind = "opsi"
+
+
+def _group_hosts(inventory: dict[str, Any], group: str, seen: frozenset[str] = frozenset()) -> set:
+    entry = inventory.get(group) or {}
+    hosts = set(entry.get("hosts", []))
+    for child in entry.get("children", []):
+        if child not in seen:
+            hosts |= _group_hosts(inventory, child, seen | {group})
+    return hosts

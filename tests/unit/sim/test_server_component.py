@@ -1,0 +1,63 @@
+"""The lab component running the real simulators in the background for the lab's sites."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import requests
+
+from fleet.lab import state
+from fleet.lab.components import LabComponent, LabContext
+from fleet.lab.sim import component
+
+
+def _inventory() -> dict:
+    hosts = {
+        "pve1.0180120h.lab.fleet.test": "0180120H",
+        "pve1.0450050k.lab.fleet.test": "0450050K",
+        "dc1.0450050k.lab.fleet.test": "0450050K",
+    }
+    return {
+        "_meta": {"hostvars": {h: {"fleet_site": s} for h, s in hosts.items()}},
+        "all": {"children": ["proxmox_nodes", "samba_dc"]},
+        "proxmox_nodes": {"hosts": sorted(h for h in hosts if h.startswith("pve1"))},
+        "samba_dc": {"hosts": ["dc1.0450050k.lab.fleet.test"]},
+    }
+
+
+def test_pve_simulator_component_up_status_down(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)  # free ports: never clash with a real lab
+    sim = component.PveSimulator()
+    assert isinstance(sim, LabComponent)
+    ctx = LabContext(project_root=tmp_path, inventory=_inventory())
+    try:
+        up = sim.up(ctx)
+        assert [s.site for s in up] == ["0180120H", "0450050K"]
+        assert all(s.state == "running" and s.healthy for s in up)
+
+        overlay = state.load_overlay(tmp_path)
+        node = overlay["pve1.0450050k.lab.fleet.test"]
+        assert set(node) == {"fleet_pve_api_url", "fleet_pve_api_ca"}  # no secret in hosts.json
+        assert "dc1.0450050k.lab.fleet.test" not in overlay
+
+        doc = component.endpoints(tmp_path, "pve")
+        device = next(d for d in doc["devices"] if d["name"] == "0450050K")
+        assert device["url"] == node["fleet_pve_api_url"]
+        answer = requests.get(
+            device["url"] + "/api2/json/version",
+            headers={"Authorization": f"PVEAPIToken={device['token_id']}={device['token_secret']}"},
+            verify=node["fleet_pve_api_ca"],
+            timeout=10,
+        )
+        assert answer.status_code == 200 and "version" in answer.json()["data"]
+
+        assert sim.up(ctx)[0].endpoint == up[0].endpoint  # idempotent: same process
+        assert [s.state for s in sim.status(ctx)] == ["running", "running"]
+    finally:
+        removed = sim.down(ctx)
+    assert "pve simulator" in removed
+    assert [s.state for s in sim.status(ctx)] == []
+    assert state.load_overlay(tmp_path) is None
+    assert not (component.sim_dir(tmp_path) / "pve").exists()
+    assert json.loads(state.state_path(tmp_path).read_text())["components"] == {}
