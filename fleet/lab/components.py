@@ -1,0 +1,130 @@
+"""The lab is a list of components brought up and down in order.
+
+A component (the container hosts today; the Proxmox VE, OPNsense and opsiconfd simulators and
+fakenos switches next) implements `LabComponent`. To add one, write a class with `name`, `up`,
+`down` and `status`, and add its "module:Class" to `COMPONENTS`: it is imported only when the lab
+runs, so `fleet --help` stays light.
+
+A component that gives inventory hosts connection details writes them with
+`fleet.lab.state.write_overlay(project_root, self.name, entries)`; `hosts.json` is the merge.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from fleet.errors import Locked
+from fleet.lab.progress import Event, ProgressFn, emitter
+
+# Brought up in this order, taken down in reverse.
+COMPONENTS: list[str] = [
+    "fleet.lab.hosts:ContainerHosts",
+]
+
+
+@dataclass
+class LabContext:
+    project_root: Path
+    inventory: dict[str, Any] | None = None  # the lab registry's inventory (`--list` shape), for up
+    progress: ProgressFn | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def say(
+        self, stage: str, message: str, step: int | None = None, total: int | None = None
+    ) -> None:
+        emitter(self.progress)(Event(stage, message, step, total))
+
+
+@dataclass
+class Status:
+    """One thing the lab runs: a host, a simulator, a switch."""
+
+    component: str
+    name: str  # inventory hostname or simulator name
+    state: str  # running | stopped | missing
+    healthy: bool
+    endpoint: str | None = None  # e.g. "127.0.0.1:40123"
+    site: str | None = None
+    kind: str | None = None  # e.g. the host's group, a simulator's API
+    detail: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@runtime_checkable
+class LabComponent(Protocol):
+    name: str
+
+    def up(self, ctx: LabContext) -> list[Status]:
+        """Make the component run (idempotent; repairs what is missing) and report it."""
+
+    def down(self, ctx: LabContext) -> list[str]:
+        """Remove everything `up` made; return what was removed."""
+
+    def status(self, ctx: LabContext) -> list[Status]:
+        """Report without changing anything."""
+
+
+def load_components(names: list[str] | None = None) -> list[LabComponent]:
+    found = []
+    for spec in names if names is not None else COMPONENTS:
+        module_name, attr = spec.split(":")
+        component = getattr(importlib.import_module(module_name), attr)()
+        found.append(component)
+    return found
+
+
+@contextmanager
+def lab_lock(project_root: Path, timeout: float = 900) -> Iterator[None]:
+    """One `up`/`down` at a time per project: a second one waits, then finds the lab up."""
+    path = Path(project_root).resolve() / ".fleet" / "locks" / "lab.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise Locked(f"another `fleet lab up/down` holds {path}") from None
+                time.sleep(0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def lab_up(ctx: LabContext, components: list[LabComponent] | None = None) -> list[Status]:
+    result: list[Status] = []
+    with lab_lock(ctx.project_root):
+        for component in components if components is not None else load_components():
+            result.extend(component.up(ctx))
+    return result
+
+
+def lab_status(ctx: LabContext, components: list[LabComponent] | None = None) -> list[Status]:
+    result: list[Status] = []
+    for component in components if components is not None else load_components():
+        result.extend(component.status(ctx))
+    return result
+
+
+def lab_down(ctx: LabContext, components: list[LabComponent] | None = None) -> list[str]:
+    from fleet.lab import state
+
+    removed: list[str] = []
+    with lab_lock(ctx.project_root):
+        for component in reversed(components if components is not None else load_components()):
+            removed.extend(component.down(ctx))
+        removed.extend(f"file {name}" for name in state.clear(ctx.project_root))
+    return removed

@@ -1,0 +1,369 @@
+"""The lab's Linux hosts: one podman container per host of the lab registry.
+
+Which hosts: those of the groups `proxmox_nodes`, `samba_dc` and `opsi_depot` of the lab
+registry's inventory (the Linux hosts of a site). Samba DCs run the pre-baked samba image, the
+others the base image. Each container runs systemd, has the host's FQDN as its hostname and
+publishes sshd on 127.0.0.1 only, on a port podman picks. Containers and the lab network carry
+the label `io.fleet.lab=1` and the project's path, and their names start with `fleet-lab-`, so
+`down` removes exactly what this project's `up` made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fleet.errors import BadInput, FleetError
+from fleet.lab import image, podman, state
+from fleet.lab.components import LabContext, Status
+
+COMPONENT = "hosts"
+LINUX_GROUPS = ("proxmox_nodes", "samba_dc", "opsi_depot")
+VARIANT_BY_GROUP = {"samba_dc": "samba"}
+NAME_PREFIX = "fleet-lab-"
+LABEL = "io.fleet.lab"
+BOOT_TIMEOUT = 90.0  # seconds for a container to boot and answer on SSH
+
+
+@dataclass(frozen=True)
+class LabHost:
+    name: str  # inventory hostname (FQDN)
+    site: str | None  # UAI
+    group: str  # the first of LINUX_GROUPS it belongs to
+    variant: str  # image variant
+
+
+def select_hosts(inventory: dict[str, Any]) -> list[LabHost]:
+    """The lab hosts an inventory (`ansible-inventory --list` shape) asks for, sorted by name."""
+    hostvars = inventory.get("_meta", {}).get("hostvars", {})
+    chosen: dict[str, LabHost] = {}
+    for group in LINUX_GROUPS:
+        for name in sorted(_group_hosts(inventory, group)):
+            if name in chosen:
+                continue
+            variant = VARIANT_BY_GROUP.get(group, "base")
+            chosen[name] = LabHost(name, hostvars.get(name, {}).get("fleet_site"), group, variant)
+    # a host in several groups gets the most specific image (samba over base)
+    for name, host in list(chosen.items()):
+        for group, variant in VARIANT_BY_GROUP.items():
+            if name in _group_hosts(inventory, group) and host.variant != variant:
+                chosen[name] = LabHost(host.name, host.site, group, variant)
+    return [chosen[name] for name in sorted(chosen)]
+
+
+def _group_hosts(
+    inventory: dict[str, Any], group: str, seen: frozenset[str] = frozenset()
+) -> set[str]:
+    entry = inventory.get(group) or {}
+    hosts = set(entry.get("hosts", []))
+    for child in entry.get("children", []):
+        if child not in seen:
+            hosts |= _group_hosts(inventory, child, seen | {group})
+    return hosts
+
+
+def project_id(project_root: Path) -> str:
+    """Short stable id of a checkout, so two checkouts' labs never share container names."""
+    return hashlib.sha256(str(Path(project_root).resolve()).encode()).hexdigest()[:8]
+
+
+def container_name(project_root: Path, host: str) -> str:
+    return f"{NAME_PREFIX}{project_id(project_root)}-{host}"
+
+
+def network_name(project_root: Path) -> str:
+    return f"{NAME_PREFIX}{project_id(project_root)}"
+
+
+def project_labels(project_root: Path) -> dict[str, str]:
+    return {LABEL: "1", f"{LABEL}.project": str(Path(project_root).resolve())}
+
+
+def run_args(project_root: Path, host: LabHost, image_ref: str) -> list[str]:
+    """The `podman run` arguments for one lab host (pure; tested without podman)."""
+    labels = {
+        **project_labels(project_root),
+        f"{LABEL}.component": COMPONENT,
+        f"{LABEL}.host": host.name,
+        f"{LABEL}.site": host.site or "",
+        f"{LABEL}.variant": host.variant,
+    }
+    args = ["run", "-d", "--name", container_name(project_root, host.name), "--hostname", host.name]
+    for key, value in sorted(labels.items()):
+        args += ["--label", f"{key}={value}"]
+    args += [
+        "--network",
+        network_name(project_root),
+        "--network-alias",
+        host.name,
+        # sshd on loopback only; podman picks a free port (no race with other programs)
+        "--publish",
+        "127.0.0.1::22",
+        "--systemd=always",
+        # a clean systemd halt can hang in these containers
+        "--stop-timeout=5",
+        "--pull=never",
+        image_ref,
+        "/sbin/init",
+    ]
+    return args
+
+
+def _published_port(info: dict[str, Any]) -> int | None:
+    ports = (info.get("NetworkSettings") or {}).get("Ports") or {}
+    for binding in ports.get("22/tcp") or []:
+        if binding.get("HostIp") == "127.0.0.1" and binding.get("HostPort"):
+            return int(binding["HostPort"])
+    return None
+
+
+class ContainerHosts:
+    """The container hosts as a lab component."""
+
+    name = COMPONENT
+
+    # ------------------------------------------------------------------ up
+    def up(self, ctx: LabContext) -> list[Status]:
+        if ctx.inventory is None:
+            raise BadInput("lab up needs the lab registry's inventory")
+        root = Path(ctx.project_root).resolve()
+        hosts = select_hosts(ctx.inventory)
+        if not hosts:
+            raise BadInput(
+                "the lab registry has no host in " + ", ".join(LINUX_GROUPS) + ": nothing to start"
+            )
+        refs = {v: image.ensure_image(v, ctx.progress) for v in sorted({h.variant for h in hosts})}
+        state.ensure_key(root)
+        self._ensure_network(root)
+
+        wanted = {h.name: h for h in hosts}
+        existing = {c["Labels"].get(f"{LABEL}.host"): c for c in self._containers(root)}
+        stale = []
+        for host_name, container in existing.items():
+            host = wanted.get(host_name)
+            healthy_shape = (
+                host is not None
+                and container.get("State") == "running"
+                and container.get("Image") == refs[host.variant]
+                and container["Names"][0] == container_name(root, host_name)
+            )
+            if not healthy_shape:
+                stale.append(container["Names"][0])
+        if stale:
+            ctx.say("hosts", f"removing {len(stale)} stopped or outdated container(s)")
+            podman.remove_containers(stale)
+            existing = {k: v for k, v in existing.items() if v["Names"][0] not in stale}
+
+        for host in hosts:
+            if host.name in existing:
+                ctx.say(f"host:{host.name}", "already running")
+                continue
+            ctx.say(f"host:{host.name}", f"starting ({host.variant} image)")
+            podman.run(run_args(root, host, refs[host.variant]), timeout=120)
+
+        pubkey = state.public_key(root)
+        ssh_hosts: dict[str, dict[str, Any]] = {}
+        for host in hosts:
+            cname = container_name(root, host.name)
+            info = podman.inspect_container(cname)
+            port = _published_port(info or {})
+            if port is None:
+                raise FleetError(f"lab host {host.name}: container {cname} publishes no SSH port")
+            host_key = _wait_host_key(cname)
+            _authorize(cname, pubkey)
+            ssh_hosts[host.name] = {"port": port, "host_key": host_key}
+
+        state.write_ssh_files(root, ssh_hosts)
+        state.write_overlay(
+            root,
+            COMPONENT,
+            {name: state.connection_vars(root, h["port"]) for name, h in ssh_hosts.items()},
+        )
+        state.save_component_state(
+            root,
+            COMPONENT,
+            {
+                "network": network_name(root),
+                "hosts": {
+                    h.name: {
+                        "container": container_name(root, h.name),
+                        "port": ssh_hosts[h.name]["port"],
+                        "site": h.site,
+                        "group": h.group,
+                        "variant": h.variant,
+                        "image": refs[h.variant],
+                    }
+                    for h in hosts
+                },
+            },
+        )
+        ctx.say("hosts", "waiting for sshd on every host")
+        with ThreadPoolExecutor(max_workers=min(8, len(hosts))) as pool:
+            health = dict(
+                zip(
+                    hosts,
+                    pool.map(lambda h: wait_ssh(root, h.name, BOOT_TIMEOUT), hosts),
+                    strict=True,
+                )
+            )
+        statuses = [
+            self._status(root, h, "running", ssh_hosts[h.name]["port"], ok, detail)
+            for h, (ok, detail) in health.items()
+        ]
+        bad = [s for s in statuses if not s.healthy]
+        if bad:
+            raise FleetError(
+                "lab hosts started but sshd does not answer on: "
+                + ", ".join(f"{s.name} ({s.endpoint}: {s.detail})" for s in bad)
+            )
+        return statuses
+
+    # ------------------------------------------------------------------ down
+    def down(self, ctx: LabContext) -> list[str]:
+        root = Path(ctx.project_root).resolve()
+        removed = []
+        names = [c["Names"][0] for c in self._containers(root)]
+        podman.remove_containers(names)
+        removed += [f"container {n}" for n in names]
+        for net in podman.networks(project_labels(root)):
+            podman.run(["network", "rm", "-f", net])
+            removed.append(f"network {net}")
+        state.write_overlay(root, COMPONENT, None)
+        state.save_component_state(root, COMPONENT, None)
+        return removed
+
+    # ------------------------------------------------------------------ status
+    def status(self, ctx: LabContext) -> list[Status]:
+        root = Path(ctx.project_root).resolve()
+        recorded = state.component_state(root, COMPONENT).get("hosts", {})
+        running = {c["Labels"].get(f"{LABEL}.host"): c for c in self._containers(root)}
+        names = sorted(set(recorded) | {n for n in running if n})
+
+        def one(name: str) -> Status:
+            rec = recorded.get(name, {})
+            labels = running.get(name, {}).get("Labels", {})
+            host = LabHost(
+                name,
+                rec.get("site") or labels.get(f"{LABEL}.site") or None,
+                rec.get("group", ""),
+                rec.get("variant") or labels.get(f"{LABEL}.variant", ""),
+            )
+            container = running.get(name)
+            if container is None:
+                return self._status(root, host, "missing", rec.get("port"), False, "no container")
+            cstate = container.get("State", "unknown")
+            port = next(
+                (
+                    p["host_port"]
+                    for p in container.get("Ports") or []
+                    if p.get("container_port") == 22
+                ),
+                None,
+            )
+            if cstate != "running":
+                return self._status(root, host, "stopped", port, False, f"container {cstate}")
+            if name not in recorded:
+                return self._status(
+                    root, host, "running", port, False, "not in lab state: run `fleet lab up`"
+                )
+            ok, detail = ssh_check(root, name)
+            return self._status(root, host, "running", port, ok, detail)
+
+        if not names:
+            return []
+        with ThreadPoolExecutor(max_workers=min(8, len(names))) as pool:
+            return list(pool.map(one, names))
+
+    # ------------------------------------------------------------------ helpers
+    def _containers(self, root: Path) -> list[dict[str, Any]]:
+        found = podman.containers({**project_labels(root), f"{LABEL}.component": COMPONENT})
+        # belt and braces: only ever touch names this module makes
+        prefix = f"{NAME_PREFIX}{project_id(root)}-"
+        return [c for c in found if c.get("Names") and c["Names"][0].startswith(prefix)]
+
+    def _ensure_network(self, root: Path) -> None:
+        name = network_name(root)
+        if not podman.network_exists(name):
+            args = ["network", "create"]
+            for key, value in sorted(project_labels(root).items()):
+                args += ["--label", f"{key}={value}"]
+            podman.run([*args, name])
+
+    def _status(
+        self, root: Path, host: LabHost, cstate: str, port: int | None, ok: bool, detail: str
+    ) -> Status:
+        return Status(
+            component=COMPONENT,
+            name=host.name,
+            state=cstate,
+            healthy=ok,
+            endpoint=f"127.0.0.1:{port}" if port else None,
+            site=host.site,
+            kind=host.group,
+            detail=detail,
+            extra={
+                "container": container_name(root, host.name),
+                "variant": host.variant,
+                "port": port,
+            },
+        )
+
+
+def _wait_host_key(container: str, timeout: float = BOOT_TIMEOUT) -> str:
+    """The container's own ed25519 host key, made by its first boot (see fleet.lab.image)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        proc = podman.exec_(
+            container, ["cat", "/etc/ssh/ssh_host_ed25519_key.pub"], check=False, timeout=30
+        )
+        if proc.returncode == 0 and proc.stdout.startswith("ssh-ed25519 "):
+            return proc.stdout.strip()
+        if time.monotonic() > deadline:
+            raise FleetError(
+                f"container {container}: no SSH host key after {timeout:.0f}s ({proc.stderr.strip()})"
+            )
+        time.sleep(0.3)
+
+
+def _authorize(container: str, public_key: str) -> None:
+    script = "umask 077; mkdir -p /root/.ssh; cat > /root/.ssh/authorized_keys"
+    podman.exec_(container, ["sh", "-c", script], input=public_key + "\n")
+
+
+def ssh_check(project_root: Path, host: str, timeout: float = 10) -> tuple[bool, str]:
+    """Is sshd answering with the lab key and the recorded host key? (a real `ssh … true`)"""
+    cmd = [
+        "ssh",
+        "-F",
+        str(state.ssh_config_path(project_root)),
+        "-o",
+        "ConnectTimeout=5",
+        "-o",
+        "ControlMaster=no",
+        "-o",
+        "ControlPath=none",
+        host,
+        "true",
+    ]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return False, "ssh timed out"
+    if proc.returncode == 0:
+        return True, "sshd answers"
+    lines = proc.stderr.strip().splitlines()
+    return False, lines[-1] if lines else f"ssh exit {proc.returncode}"
+
+
+def wait_ssh(project_root: Path, host: str, timeout: float) -> tuple[bool, str]:
+    deadline = time.monotonic() + timeout
+    while True:
+        ok, detail = ssh_check(project_root, host)
+        if ok or time.monotonic() > deadline:
+            return ok, detail
+        time.sleep(0.5)
