@@ -1,0 +1,1 @@
+"""Reports built from a `FleetRun`: JSON, JUnit XML, Prometheus textfile, HTML."""

@@ -1,0 +1,110 @@
+"""HTML drift report: `templates/report/drift.html.j2`, self-contained (inline CSS, no JS)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fleet.history import Streak
+from fleet.report.diff import diffs_text
+from fleet.runner.result import FleetRun, RunResult
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "report"
+TEMPLATE = "drift.html.j2"
+STATUS_LABEL = {
+    "ok": "in sync",
+    "changed": "changed",
+    "drift": "drifting",
+    "failed": "failed",
+    "unreachable": "unreachable",
+    "error": "error",
+    "locked": "locked",
+    "cancelled": "cancelled",
+    "not_run": "not run",
+}
+
+
+@dataclass
+class SiteInfo:
+    """What the registry says about a site (name, department, city) for the overview."""
+
+    name: str = ""
+    department: int | None = None
+    city: str = ""
+
+
+@dataclass
+class SiteView:
+    result: RunResult
+    info: SiteInfo
+    since: str | None
+    drift: list[dict] = field(default_factory=list)
+
+
+def department_of(uai: str, info: SiteInfo) -> int:
+    # DESIGN: a UAI's first three digits are 0 + the department.
+    if info.department is not None:
+        return info.department
+    return int(uai[1:3]) if uai[1:3].isdigit() else 0
+
+
+def context(
+    run: FleetRun,
+    sites: dict[str, SiteInfo] | None = None,
+    streaks: dict[str, Streak] | None = None,
+) -> dict:
+    sites, streaks = sites or {}, streaks or {}
+    views = []
+    for result in run.sites:
+        info = sites.get(result.site, SiteInfo())
+        streak = streaks.get(result.site)
+        drift = [
+            {
+                "host": c.host,
+                "component": c.component,
+                "task": c.task,
+                "action": c.action,
+                "diff": diffs_text(c.diff) or "(no diff reported by the module)",
+            }
+            for c in result.changed
+        ]
+        views.append(SiteView(result, info, streak.since if streak else None, drift))
+    departments: dict[int, list[SiteView]] = {}
+    for view in views:
+        departments.setdefault(department_of(view.result.site, view.info), []).append(view)
+    counts: dict[str, int] = {}
+    for result in run.sites:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    return {
+        "run": run,
+        "departments": sorted(departments.items()),
+        "views": views,
+        "counts": sorted(counts.items()),
+        "labels": STATUS_LABEL,
+    }
+
+
+def render(
+    run: FleetRun,
+    sites: dict[str, SiteInfo] | None = None,
+    streaks: dict[str, Streak] | None = None,
+    template_dir: Path = TEMPLATE_DIR,
+) -> str:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(template_dir)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env.get_template(TEMPLATE).render(**context(run, sites, streaks))
+
+
+def write(run: FleetRun, path: Path, sites=None, streaks=None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(render(run, sites, streaks), encoding="utf-8")
+    os.replace(tmp, path)

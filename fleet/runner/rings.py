@@ -1,0 +1,56 @@
+"""Rollout rings: `--rings pilot,20%,100%` splits a multi-site deploy into waves.
+
+`pilot` = the sites flagged `pilot: true` in the registry; `N%` = the first N percent (rounded
+up, cumulative) of the selected sites; a bare number = that many more sites. Each ring takes
+sites not already in an earlier ring, in the selection's order. After a ring, a failure rate
+above `--max-fail-percent` stops the rollout. Sites no ring covers (rings ending before
+100%) are not deployed: a rollout never goes further than it was told.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from fleet.errors import BadInput
+
+
+@dataclass
+class Ring:
+    name: str
+    sites: list[str]
+
+
+def plan_rings(spec: str, sites: list[str], pilots: set[str]) -> list[Ring]:
+    tokens = [t.strip() for t in spec.split(",") if t.strip()]
+    if not tokens:
+        raise BadInput("--rings: give at least one ring, e.g. pilot,20%,100%")
+    taken: set[str] = set()
+    rings: list[Ring] = []
+    for token in tokens:
+        if token == "pilot":
+            wanted = [s for s in sites if s in pilots]
+        elif m := re.fullmatch(r"(\d+(?:\.\d+)?)%", token):
+            percent = float(m.group(1))
+            if not 0 < percent <= 100:
+                raise BadInput(f"--rings: {token!r}: a percentage must be in (0, 100]")
+            upto = math.ceil(len(sites) * percent / 100)
+            wanted = sites[:upto]
+        elif token.isdigit() and int(token) > 0:
+            fresh = [s for s in sites if s not in taken]
+            wanted = fresh[: int(token)]
+        else:
+            raise BadInput(
+                f"--rings: {token!r} is not a ring; use pilot, a percentage (20%) or a count (5)"
+            )
+        ring = [s for s in wanted if s not in taken]
+        taken.update(ring)
+        if ring:
+            rings.append(Ring(name=token, sites=ring))
+    # Sites no ring covers are not deployed (end with 100% to cover every site).
+    return rings
+
+
+def failure_percent(failed: int, total: int) -> float:
+    return 0.0 if total == 0 else 100.0 * failed / total
