@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from fleet.cli.context import emit, settings
-from fleet.registry.models import Kind, Owner, State
+from fleet.registry.enums import Kind, Owner, State
 
 KINDS = [k.value for k in Kind]
 OWNERS = [o.value for o in Owner]
@@ -19,20 +19,6 @@ def _registry():
     from fleet.registry import load_registry
 
     return load_registry(Path(settings().registry))
-
-
-def site_summary(site) -> dict:
-    return {
-        "uai": site.uai,
-        "name": site.name,
-        "kind": site.kind.value,
-        "department": site.department,
-        "city": site.city,
-        "owner": site.owner.value,
-        "state": site.state.value,
-        "pilot": site.pilot,
-        "components": site.components(),
-    }
 
 
 @click.group(
@@ -56,13 +42,14 @@ def sites() -> None:
 @click.option("--state", type=click.Choice(STATES), help="Only sites in this state.")
 def list_sites(kind: str | None, dept: int | None, state: str | None) -> None:
     """A table of sites (JSON: a list of objects)."""
-    registry = _registry()
+    from fleet.registry.summary import site_rows
+
     rows = [
-        site_summary(s)
-        for s in registry.sites.values()
-        if (kind is None or s.kind.value == kind)
-        and (dept is None or s.department == dept)
-        and (state is None or s.state.value == state)
+        r
+        for r in site_rows(Path(settings().registry))
+        if (kind is None or r["kind"] == kind)
+        and (dept is None or r["department"] == dept)
+        and (state is None or r["state"] == state)
     ]
 
     def text() -> None:
@@ -104,6 +91,8 @@ def show_site(uai: str) -> None:
     """One site: identity, networks, hosts and components."""
     registry = _registry()
     site = registry.site(uai.upper())
+    from fleet.registry.summary import site_summary
+
     data = site_summary(site)
     data["index"] = registry.allocations[site.uai]
     data["block"] = str(registry.site_block(site.uai))

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from fleet.registry.enums import Kind, Owner, State, SwitchPlatform
 from fleet.registry.uai import UaiError, check_uai
 
 NAME_RE = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
@@ -28,33 +28,6 @@ class Strict(BaseModel):
     # defer_build: schemas build on first validation, not at import; a warm `sites list`
     # only unpickles cached models and never pays for them.
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-
-class Kind(StrEnum):
-    lycee = "lycee"
-    lycee_pro = "lycee_pro"
-    lycee_agricole = "lycee_agricole"
-    ef2s = "ef2s"
-    college = "college"
-    cfa = "cfa"
-
-
-class Owner(StrEnum):
-    region = "region"
-    cd18 = "cd18"
-    cfa = "cfa"
-
-
-class State(StrEnum):
-    onboarding = "onboarding"
-    active = "active"
-    decommissioned = "decommissioned"
-
-
-class SwitchPlatform(StrEnum):
-    hp_procurve = "hp_procurve"
-    aruba_aoscx = "aruba_aoscx"
-    cisco_ios = "cisco_ios"
 
 
 # ---------------------------------------------------------------- region.yml

@@ -11,7 +11,7 @@ import yaml
 
 from fleet.registry import load_registry
 
-from .conftest import REPO
+from .conftest import REPO, edit, first_site
 
 
 def test_sites_list_json_and_filters(registry_dir, fleet):
@@ -186,3 +186,25 @@ def test_every_command_help_has_an_example(fleet):
         code, out, _ = fleet(*args, "--help")
         assert code == 0
         assert "Example" in out, args
+
+
+def test_sites_list_cache_follows_every_edit(registry_dir, fleet):
+    """A listing answered from the summary cache is never stale and never shows a registry
+    that no longer validates."""
+    site = first_site(registry_dir)
+    uai = site.stem
+    code, out, _ = fleet("--registry", str(registry_dir), "-o", "json", "sites", "list")
+    assert code == 0
+    before = {r["uai"]: r for r in json.loads(out)}
+    text = site.read_text(encoding="utf-8")
+    old = next(line for line in text.splitlines() if line.startswith("name:"))
+    assert before[uai]["name"] != "Lycée Renommé"
+    edit(site, old, "name: Lycée Renommé")
+    code, out, _ = fleet("--registry", str(registry_dir), "-o", "json", "sites", "list")
+    assert code == 0
+    assert {r["uai"]: r["name"] for r in json.loads(out)}[uai] == "Lycée Renommé"
+    edit(site, "name: Lycée Renommé", "name: Lycée Renommé\nnmae: typo")
+    code, out, err = fleet("--registry", str(registry_dir), "sites", "list")
+    assert code == 3
+    assert out == ""
+    assert f"sites/{uai}.yml" in err and "nmae" in err
