@@ -74,6 +74,11 @@ class Simulator:
         if not sites:
             return []
         root = ctx.project_root
+        running = service.status(run_dir(root), self.kind)["endpoints"]
+        if running is not None and sorted(d["name"] for d in running["devices"]) != sites:
+            # the lab registry's sites changed: restart with the new list (state is kept)
+            ctx.say(self.name, f"restarting the {self.kind} simulator: the lab sites changed")
+            service.stop(run_dir(root), self.kind)
         ctx.say(self.name, f"starting the {self.kind} simulator for {len(sites)} site(s)")
         doc = service.start(
             run_dir(root),
