@@ -145,6 +145,13 @@ PLAYBOOK = """
           scsi0: local-lvm:16
         timeout: 20
       register: created
+    - name: guest running
+      community.proxmox.proxmox_kvm:
+        node: pve1
+        name: dc1
+        state: started
+        timeout: 20
+      register: started
     - name: node info
       community.proxmox.proxmox_node_info:
       register: nodes
@@ -156,7 +163,8 @@ PLAYBOOK = """
     - name: results
       ansible.builtin.copy:
         dest: "{out}"
-        content: "{{{{ {{'created': created, 'nodes': nodes, 'vms': vms}} | to_json }}}}"
+        content: "{{{{ {{'created': created, 'started': started, 'nodes': nodes, 'vms': vms}}
+          | to_json }}}}"
         mode: "0600"
 """
 
@@ -198,12 +206,14 @@ def test_community_proxmox_modules_are_idempotent(pve, tmp_path):
     assert first["created"]["devices"]["scsi0"] == f"local-lvm:vm-{vmid}-disk-0"
     assert [n["node"] for n in first["nodes"]["proxmox_nodes"]] == ["pve1"]
     [vm] = first["vms"]["proxmox_vms"]
-    assert vm["vmid"] == vmid and vm["status"] == "stopped"
+    assert first["started"]["changed"] is True
+    assert vm["vmid"] == vmid and vm["status"] == "running"
     assert vm["config"]["scsi0"] == f"local-lvm:vm-{vmid}-disk-0,size=16G"
 
     second = _playbook(tmp_path, pve, tmp_path / "second.json")
     assert second["created"]["changed"] is False
     assert second["created"]["vmid"] == vmid
+    assert second["started"]["changed"] is False  # "VM … is already running"
 
 
 @pytest.fixture

@@ -300,7 +300,7 @@ class SimServer:
     async def _flap_loop(self) -> None:
         while True:
             await asyncio.sleep(FLAP_TICK)
-            if any(slot.faults.flapping for slot in self.slots):
+            if any(rule.flap for rule in self.plan.rules):  # no per-device scan otherwise
                 await self._sync_up_down()
 
     async def set_faults(self, plan: faults_mod.FaultPlan) -> None:
