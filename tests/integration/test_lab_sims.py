@@ -142,5 +142,6 @@ def test_lab_up_serves_every_site_with_tls_and_recorded_credentials_and_down_sto
     for kind in KINDS:
         assert component.endpoints(project, kind) is None
     assert not (project / ".fleet" / "lab" / "hosts.json").exists()
+    assert not component.sim_dir(project).exists()  # CA, state and run files removed
     status = fleet(project, "lab", "status")
     assert not [s for s in json.loads(status.stdout)["hosts"] if s["component"].startswith("sim_")]

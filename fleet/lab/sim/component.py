@@ -119,6 +119,10 @@ class Simulator:
             removed.append(str(kind_dir))
         for leftover in ("pid", "log", "json"):
             (run_dir(root) / f"{self.kind}.{leftover}").unlink(missing_ok=True)
+        others = [k for k in GROUPS if k != self.kind and (sim_dir(root) / k).exists()]
+        if not others and sim_dir(root).exists():  # the last one down takes the CA along
+            shutil.rmtree(sim_dir(root))
+            removed.append(str(sim_dir(root)))
         return removed
 
     def status(self, ctx: LabContext) -> list[Status]:

@@ -58,6 +58,7 @@ def test_pve_simulator_component_up_status_down(tmp_path, monkeypatch):
         removed = sim.down(ctx)
     assert "pve simulator" in removed
     assert [s.state for s in sim.status(ctx)] == []
+    assert not component.sim_dir(tmp_path).exists()  # the only simulator: CA and run files go too
     assert state.load_overlay(tmp_path) is None
     assert not (component.sim_dir(tmp_path) / "pve").exists()
     assert json.loads(state.state_path(tmp_path).read_text())["components"] == {}
