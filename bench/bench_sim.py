@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import base64
 import importlib.util
+import itertools
 import json
 import os
 import platform
@@ -107,11 +108,43 @@ def opsi_read(dev: dict):
     return "POST", "/rpc", headers, body.encode()
 
 
+_writes = itertools.count(1)
+
+
+def pve_write(dev: dict):
+    """A config change that is saved to the device's state file before the answer."""
+    auth = f"PVEAPIToken={dev['token_id']}={dev['token_secret']}"
+    headers = {"Authorization": auth, "Content-Type": "application/x-www-form-urlencoded"}
+    body = f"comment=bench-{next(_writes)}".encode()
+    return "PUT", "/api2/json/access/users/root@pam", headers, body
+
+
+def opnsense_write(dev: dict):
+    body = json.dumps({"unbound": {"general": {"port": str(5300 + next(_writes) % 600)}}})
+    headers = {
+        "Authorization": _basic(dev["key"], dev["secret"]),
+        "Content-Type": "application/json",
+    }
+    return "POST", "/api/unbound/settings/set", headers, body.encode()
+
+
+def opsi_write(dev: dict):
+    params = ["bench.lab.opsi.lab", None, f"write {next(_writes)}"]
+    body = json.dumps(
+        {"jsonrpc": "2.0", "id": 1, "method": "host_createOpsiClient", "params": params}
+    )
+    headers = {
+        "Authorization": _basic(dev["username"], dev["password"]),
+        "Content-Type": "application/json",
+    }
+    return "POST", "/rpc", headers, body.encode()
+
+
 SCENARIOS: dict[str, list[tuple[str, Probe]]] = {
     "echo": [("read", echo_read), ("write", echo_write)],
-    "pve": [("read", pve_read)],
-    "opnsense": [("read", opnsense_read)],
-    "opsi": [("read", opsi_read)],
+    "pve": [("read", pve_read), ("write", pve_write)],
+    "opnsense": [("read", opnsense_read), ("write", opnsense_write)],
+    "opsi": [("read", opsi_read), ("write", opsi_write)],
 }
 
 
@@ -158,8 +191,10 @@ async def load(doc: dict, probe: Probe, seconds: float, concurrency: int) -> dic
                     async with session.request(
                         method, dev["url"] + path, headers=headers, data=body
                     ) as response:
-                        await response.read()
+                        body = await response.read()
                         status = response.status
+                        if status == 200 and b'"error":{' in body.replace(b" ", b""):
+                            status = -1  # a JSON-RPC error inside a 200
                 except aiohttp.ClientError:
                     status = 0
                 if not measure:
@@ -191,7 +226,14 @@ async def load(doc: dict, probe: Probe, seconds: float, concurrency: int) -> dic
     return counts
 
 
-def run_case(kind: str, devices: int, seconds: float, concurrency: int, work: Path) -> list[dict]:
+def run_case(
+    kind: str,
+    devices: int,
+    seconds: float,
+    concurrency: int,
+    work: Path,
+    scenarios: tuple[str, ...] = ("read", "write"),
+) -> list[dict]:
     run_dir, state = work / f"run-{kind}-{devices}", work / f"state-{kind}-{devices}"
     options: dict[str, Any] = {"devices": devices, "port": 0, "listen": "127.100.0.1"}
     env = None
@@ -208,6 +250,8 @@ def run_case(kind: str, devices: int, seconds: float, concurrency: int, work: Pa
         at_start = proc_status(pid)
         rows = []
         for scenario, probe in SCENARIOS[kind]:
+            if scenario not in scenarios:
+                continue
             before = proc_status(pid)
             client_before = time.process_time()
             load_avg = os.getloadavg()[0]
@@ -246,6 +290,7 @@ def main() -> int:
     parser.add_argument("--devices", default="1,20,180")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--scenarios", default="read,write")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
 
@@ -257,7 +302,16 @@ def main() -> int:
             if kind in skipped:
                 continue
             for count in (int(n) for n in args.devices.split(",")):
-                rows.extend(run_case(kind, count, args.seconds, args.concurrency, Path(tmp)))
+                rows.extend(
+                    run_case(
+                        kind,
+                        count,
+                        args.seconds,
+                        args.concurrency,
+                        Path(tmp),
+                        tuple(args.scenarios.split(",")),
+                    )
+                )
     report = {
         "benchmark": "simulator throughput and memory per process",
         "target": {"req_per_s_min": 300, "rss_mb_max": 300, "devices": 180},

@@ -104,6 +104,12 @@ Ctrl-C stops it; device state is saved. Fault syntax: docs/lab-simulators.md.
     show_default=True,
     help="Port of the control API on 127.0.0.1 (0 = a free port).",
 )
+@click.option(
+    "--fsync/--no-fsync",
+    default=False,
+    show_default=True,
+    help="Also fsync every state write (survives a host crash, not only a simulator restart).",
+)
 @click.option("--factory", "factory_target", hidden=True, help="module:attr of a device factory.")
 @click.pass_context
 def sim(
@@ -120,6 +126,7 @@ def sim(
     ca_dir: Path | None,
     dns_suffix: str | None,
     control_port: int,
+    fsync: bool,
     factory_target: str | None,
 ) -> None:
     """Serve simulated KIND devices over HTTPS on loopback until SIGTERM."""
@@ -145,6 +152,7 @@ def sim(
         dns_suffix=dns_suffix,
         control_port=control_port,
         access_log=verbose > 1,
+        fsync=fsync,
     )
 
     def ready(doc: dict) -> None:

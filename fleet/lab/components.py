@@ -26,6 +26,9 @@ from fleet.lab.progress import Event, ProgressFn, emitter
 # Brought up in this order, taken down in reverse.
 COMPONENTS: list[str] = [
     "fleet.lab.hosts:ContainerHosts",
+    "fleet.lab.sim.component:PveSimulator",
+    "fleet.lab.sim.component:OpnsenseSimulator",
+    "fleet.lab.sim.component:OpsiSimulator",
 ]
 
 

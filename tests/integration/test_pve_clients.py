@@ -145,6 +145,13 @@ PLAYBOOK = """
           scsi0: local-lvm:16
         timeout: 20
       register: created
+    - name: guest running
+      community.proxmox.proxmox_kvm:
+        node: pve1
+        name: dc1
+        state: started
+        timeout: 20
+      register: started
     - name: node info
       community.proxmox.proxmox_node_info:
       register: nodes
@@ -156,7 +163,8 @@ PLAYBOOK = """
     - name: results
       ansible.builtin.copy:
         dest: "{out}"
-        content: "{{{{ {{'created': created, 'nodes': nodes, 'vms': vms}} | to_json }}}}"
+        content: "{{{{ {{'created': created, 'started': started, 'nodes': nodes, 'vms': vms}}
+          | to_json }}}}"
         mode: "0600"
 """
 
@@ -198,9 +206,69 @@ def test_community_proxmox_modules_are_idempotent(pve, tmp_path):
     assert first["created"]["devices"]["scsi0"] == f"local-lvm:vm-{vmid}-disk-0"
     assert [n["node"] for n in first["nodes"]["proxmox_nodes"]] == ["pve1"]
     [vm] = first["vms"]["proxmox_vms"]
-    assert vm["vmid"] == vmid and vm["status"] == "stopped"
+    assert first["started"]["changed"] is True
+    assert vm["vmid"] == vmid and vm["status"] == "running"
     assert vm["config"]["scsi0"] == f"local-lvm:vm-{vmid}-disk-0,size=16G"
 
     second = _playbook(tmp_path, pve, tmp_path / "second.json")
     assert second["created"]["changed"] is False
     assert second["created"]["vmid"] == vmid
+    assert second["started"]["changed"] is False  # "VM … is already running"
+
+
+@pytest.fixture
+def pve_pair(tmp_path):
+    config = SimConfig(
+        kind="pve",
+        factory=PveFactory(task_seconds=0.3),
+        state_dir=tmp_path / "pair",
+        names=["pve-001", "pve-002"],
+        port=0,
+    )
+    with BackgroundSim(config) as sim:
+        yield sim
+
+
+def _token_api(dev, timeout=10):
+    url = urlsplit(dev["url"])
+    return proxmoxer.ProxmoxAPI(
+        url.hostname,
+        port=url.port,
+        verify_ssl=dev["ca"],
+        timeout=timeout,
+        user="root@pam",
+        token_name=dev["token_id"].split("!")[1],
+        token_value=dev["token_secret"],
+    )
+
+
+def test_proxmoxer_sees_each_fault_and_the_other_device_never_does(pve_pair):
+    """What proxmoxer (through requests) raises for each fault kind on pve-001, while pve-002
+    in the same process keeps answering."""
+    import requests
+
+    faulty, healthy = pve_pair.doc["devices"]
+    other = _token_api(healthy)
+    symptoms = {
+        "error=503": (proxmoxer.ResourceException, "503 Service Unavailable"),
+        "error=500:method=POST": (proxmoxer.ResourceException, "500 Internal Server Error"),
+        "hang": (requests.exceptions.ReadTimeout, ""),
+        "latency=3s": (requests.exceptions.ReadTimeout, ""),
+        "drop": (requests.exceptions.ConnectionError, ""),
+        "down": (requests.exceptions.ConnectionError, "refused"),
+    }
+    for fault, (raised, text) in symptoms.items():
+        pve_pair.set_faults(f"dev={faulty['name']}:{fault}")
+        api = _token_api(faulty, timeout=1)
+        with pytest.raises(raised) as caught:
+            if "POST" in fault:
+                api.access.users.post(userid="carol@pve")
+            else:
+                api.version.get()
+        assert text in str(caught.value), (fault, caught.value)
+        assert other.version.get()["version"].startswith("9."), fault
+    pve_pair.set_faults("")
+    api = _token_api(faulty)
+    # the refused write changed nothing; the device answers again
+    assert "carol@pve" not in [u["userid"] for u in api.access.users.get()]
+    assert api.version.get()["version"].startswith("9.")

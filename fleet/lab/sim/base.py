@@ -43,7 +43,8 @@ class Device(Protocol):
         """Answer one request. Must be quick and never raise: errors become API error bodies."""
 
     def snapshot(self) -> dict[str, Any]:
-        """JSON-serialisable state; the server writes it atomically after each mutating call."""
+        """JSON-serialisable state; the server writes it atomically after each mutating call.
+        The server encodes it at once (no await in between), so it may be the live state."""
 
     def credentials(self) -> dict[str, str]:
         """What a client needs to log in (PVE: token_id/token_secret; OPNsense: key/secret;
@@ -58,4 +59,6 @@ class DeviceFactory(Protocol):
 
     kind: str  # "pve" | "opnsense" | "opsi"
 
-    def __call__(self, name: str, index: int, state: dict[str, Any] | None, seed: int) -> Device: ...
+    def __call__(
+        self, name: str, index: int, state: dict[str, Any] | None, seed: int
+    ) -> Device: ...

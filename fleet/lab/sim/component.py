@@ -19,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
+import ssl
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,9 @@ from fleet.lab.components import LabContext, Status
 from fleet.lab.sim import service
 
 GROUPS = {"pve": "proxmox_nodes", "opnsense": "opnsense", "opsi": "opsi_depot"}
+# Inventory variables the registry itself defines for a device's API, overridden in the lab.
+REGISTRY_VARS = {"opnsense": "opnsense_api_url"}
+PROBE_TIMEOUT = 2.0
 
 
 def sim_dir(project_root: Path) -> Path:
@@ -69,6 +74,11 @@ class Simulator:
         if not sites:
             return []
         root = ctx.project_root
+        running = service.status(run_dir(root), self.kind)["endpoints"]
+        if running is not None and sorted(d["name"] for d in running["devices"]) != sites:
+            # the lab registry's sites changed: restart with the new list (state is kept)
+            ctx.say(self.name, f"restarting the {self.kind} simulator: the lab sites changed")
+            service.stop(run_dir(root), self.kind)
         ctx.say(self.name, f"starting the {self.kind} simulator for {len(sites)} site(s)")
         doc = service.start(
             run_dir(root),
@@ -90,6 +100,8 @@ class Simulator:
                     f"fleet_{self.kind}_api_url": device["url"],
                     f"fleet_{self.kind}_api_ca": device["ca"],
                 }
+                if self.kind in REGISTRY_VARS:
+                    overlay[host][REGISTRY_VARS[self.kind]] = device["url"]
         state.write_overlay(root, self.name, overlay)
         state.save_component_state(root, self.name, {"pid": doc["pid"], "sites": sites})
         return self._statuses(doc, running=True)
@@ -107,6 +119,10 @@ class Simulator:
             removed.append(str(kind_dir))
         for leftover in ("pid", "log", "json"):
             (run_dir(root) / f"{self.kind}.{leftover}").unlink(missing_ok=True)
+        others = [k for k in GROUPS if k != self.kind and (sim_dir(root) / k).exists()]
+        if not others and sim_dir(root).exists():  # the last one down takes the CA along
+            shutil.rmtree(sim_dir(root))
+            removed.append(str(sim_dir(root)))
         return removed
 
     def status(self, ctx: LabContext) -> list[Status]:
@@ -120,19 +136,22 @@ class Simulator:
         ]
 
     def _statuses(self, doc: dict[str, Any], running: bool) -> list[Status]:
-        return [
-            Status(
-                component=self.name,
-                name=f"{self.kind}:{d['name']}",
-                state="running" if running else "stopped",
-                healthy=running,
-                endpoint=f"{d['host']}:{d['port']}",
-                site=d["name"],
-                kind=self.kind,
-                detail=d["url"],
+        result = []
+        for d in doc["devices"]:
+            problem = probe(d["host"], d["port"], d["ca"]) if running else "not running"
+            result.append(
+                Status(
+                    component=self.name,
+                    name=f"{self.kind}:{d['name']}",
+                    state="running" if running else "stopped",
+                    healthy=problem is None,
+                    endpoint=f"{d['host']}:{d['port']}",
+                    site=d["name"],
+                    kind=self.kind,
+                    detail=d["url"] if problem is None else f"{d['url']}: {problem}",
+                )
             )
-            for d in doc["devices"]
-        ]
+        return result
 
 
 class PveSimulator(Simulator):
@@ -145,6 +164,19 @@ class OpnsenseSimulator(Simulator):
 
 class OpsiSimulator(Simulator):
     kind = "opsi"
+
+
+def probe(host: str, port: int, ca: str) -> str | None:
+    """None when the device completes a TLS handshake verified against the lab CA, else why not."""
+    context = ssl.create_default_context(cafile=ca)
+    try:
+        with (
+            socket.create_connection((host, port), timeout=PROBE_TIMEOUT) as raw,
+            context.wrap_socket(raw, server_hostname=host),
+        ):
+            return None
+    except (OSError, ssl.SSLError) as exc:
+        return str(exc) or type(exc).__name__
 
 
 def _group_hosts(inventory: dict[str, Any], group: str, seen: frozenset[str] = frozenset()) -> set:

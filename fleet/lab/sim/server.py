@@ -12,7 +12,6 @@ lets tests and the lab change faults while the simulator runs.
 from __future__ import annotations
 
 import asyncio
-import copy
 import hmac
 import ipaddress
 import json
@@ -43,6 +42,7 @@ DEFAULT_PORTS = {"pve": 8006, "opnsense": 443, "opsi": 4447}
 DEFAULT_LISTEN = {"address": "127.100.0.1", "port": "127.0.0.1"}
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_BODY = 512 * 1024 * 1024  # .opsi packages are uploaded whole
+INLINE_WRITE = 256 * 1024  # state files up to this size are written on the event loop
 FLAP_TICK = 0.05  # seconds between checks of flapping devices
 # Headers aiohttp computes itself; a device copying them would corrupt the framing.
 _FRAMING = frozenset({"content-length", "transfer-encoding", "connection"})
@@ -63,6 +63,7 @@ class SimConfig:
     dns_suffix: str | None = None  # adds "<name>.<suffix>" to each certificate
     control_port: int = 0
     shutdown_timeout: float = 1.0
+    fsync: bool = False  # state writes also durable across a host crash (see store.py)
     access_log: bool = False
 
 
@@ -109,7 +110,9 @@ class Slot:
         self.web: web.Server | None = None
         self.listener: asyncio.Server | None = None
         self.faults = faults_mod.DeviceFaults(name, 0)
-        self.saved: Any = None  # copy of the last snapshot written to disk
+        self.saved: bytes | None = None  # the bytes last written to disk
+        self.changes = 0  # mutating requests handled
+        self.written = 0  # mutating requests whose effect is on disk
         self.lock = asyncio.Lock()
         self.requests = 0
         self.failures = 0  # handle() raised
@@ -126,7 +129,7 @@ class Slot:
 class SimServer:
     def __init__(self, config: SimConfig):
         self.config = config
-        self.store = store_mod.StateStore(config.state_dir)
+        self.store = store_mod.StateStore(config.state_dir, fsync=config.fsync)
         self.slots: list[Slot] = []
         self.plan = config.faults
         self.token = secrets.token_urlsafe(24)
@@ -191,7 +194,7 @@ class SimServer:
             await asyncio.gather(self._ticker, return_exceptions=True)
         await self._close_all()
         for slot in self.slots:
-            await self._persist(slot)
+            await self._persist(slot, force=True)
         self.store.unlock()
 
     async def _close_all(self) -> None:
@@ -297,7 +300,7 @@ class SimServer:
     async def _flap_loop(self) -> None:
         while True:
             await asyncio.sleep(FLAP_TICK)
-            if any(slot.faults.flapping for slot in self.slots):
+            if any(rule.flap for rule in self.plan.rules):  # no per-device scan otherwise
                 await self._sync_up_down()
 
     async def set_faults(self, plan: faults_mod.FaultPlan) -> None:
@@ -363,6 +366,7 @@ class SimServer:
             )
             response = None
         if request.method not in SAFE_METHODS:
+            slot.changes += 1
             # shielded: a client hanging up must not leave a change unwritten
             await asyncio.shield(self._persist(slot))
         if response is None:
@@ -384,25 +388,37 @@ class SimServer:
             )
             return web.Response(status=status, text="", content_type="text/plain")
 
-    async def _persist(self, slot: Slot, initial: bool = False) -> None:
-        """Write the device's state if it changed since the last write (atomically, in a thread)."""
+    async def _persist(self, slot: Slot, initial: bool = False, force: bool = False) -> None:
+        """Write the device's state if it changed since the last write (atomically, in a thread).
+
+        Group commit: the writes of concurrent requests to one device queue on its lock, and a
+        write that snapshots the state after a request's change covers that request too, so a
+        burst of N changes costs far fewer than N fsyncs. `force` (restart, stop, /save) always
+        takes a fresh snapshot: PVE tasks finish, and change the state, between requests.
+        """
+        wanted = slot.changes
         async with slot.lock:
+            if not (initial or force) and slot.written >= wanted:
+                return  # a write that started after this request's change has covered it
+            covered = slot.changes
             try:
-                snapshot = slot.device.snapshot()
-                if snapshot == slot.saved:
-                    return
-                data = store_mod.encode(snapshot)
-                saved = copy.deepcopy(snapshot)
-                if initial and self.store.read_bytes(slot.name) == data:
-                    slot.saved = saved
-                    return
+                # snapshot and encode with no await in between: the bytes are one moment's state
+                data = store_mod.encode(slot.device.snapshot())
             except Exception:
                 log.exception(
                     "%s device %s: snapshot failed; state not saved", self.config.kind, slot.name
                 )
                 return
-            await asyncio.to_thread(self.store.save, slot.name, data)
-            slot.saved = saved
+            if data == slot.saved or (initial and self.store.read_bytes(slot.name) == data):
+                slot.saved = data
+                slot.written = covered
+                return
+            if self.config.fsync or len(data) > INLINE_WRITE:
+                await asyncio.to_thread(self.store.save, slot.name, data)
+            else:  # a page-cache write of a few kB: cheaper than a trip through a thread
+                self.store.save(slot.name, data)
+            slot.saved = data
+            slot.written = covered
 
     # ---- control API ----------------------------------------------------------------------
 
@@ -464,7 +480,7 @@ class SimServer:
             )
         if route == ("POST", "/save"):
             for slot in self.slots:
-                await self._persist(slot)
+                await self._persist(slot, force=True)
             return _json({"saved": len(self.slots)})
         return _json({"error": f"no route {request.method} {request.path}"}, 404)
 

@@ -86,6 +86,7 @@ def sim_command(
     ca_dir: Path | None = None,
     dns_suffix: str | None = None,
     factory: str | None = None,
+    fsync: bool = False,
 ) -> list[str]:
     """The `fleet lab sim` command line for these settings (no secret goes on it)."""
     argv = [sys.executable, "-m", "fleet.cli.main", "lab", "sim", kind]
@@ -106,6 +107,8 @@ def sim_command(
         argv += ["--dns-suffix", dns_suffix]
     if factory:
         argv += ["--factory", factory]
+    if fsync:
+        argv.append("--fsync")
     return argv
 
 

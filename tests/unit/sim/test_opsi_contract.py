@@ -36,9 +36,7 @@ def test_served_methods_are_exactly_the_documented_ones(reference, dev):
     assert set(dev.backend.methods) == set(reference["methods"])
 
 
-@pytest.mark.parametrize(
-    "method", sorted(json.loads(REFERENCE.read_text())["methods"])
-)
+@pytest.mark.parametrize("method", sorted(json.loads(REFERENCE.read_text())["methods"]))
 def test_every_documented_method_answers_with_its_signature(reference, dev, method):
     """Named params {} : methods without required params run, the others name the first
     missing one exactly as Python's binding of the documented signature would."""

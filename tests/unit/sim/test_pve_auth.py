@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from fleet.lab.sim.base import Request
@@ -57,7 +59,7 @@ def test_token_header_with_equals_or_space(device, sep):
     ],
 )  # fmt: skip
 def test_bad_credentials_get_401_with_empty_body(device, headers, reason):
-    before = device.snapshot()
+    before = copy.deepcopy(device.snapshot())  # snapshot() is the live state
     response = _raw(device, "POST", "/access/users", headers, b"userid=x@pve")
     assert (response.status, response.reason, response.body) == (401, reason, b"")
     assert device.snapshot() == before

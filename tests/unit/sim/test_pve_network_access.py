@@ -3,6 +3,7 @@ rebuild of the device from its snapshot (what a simulator restart does)."""
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -62,7 +63,7 @@ def test_network_revert_drops_staged_changes(api):
 
 
 def test_network_errors(api, device):
-    before = device.snapshot()
+    before = copy.deepcopy(device.snapshot())  # snapshot() is the live state
     assert api.post("/nodes/pve1/network", iface="vmbr0", type="bridge").body["errors"] == {
         "iface": "interface already exists"
     }

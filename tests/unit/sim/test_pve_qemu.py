@@ -3,6 +3,7 @@ changes, asynchronous tasks, and bad input that never changes the state."""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 
@@ -78,7 +79,7 @@ def test_digest_guards_concurrent_edits(api, clock, device):
     create(api, clock, name="a")
     digest = api.get("/nodes/pve1/qemu/100/config").data["digest"]
     assert api.put("/nodes/pve1/qemu/100/config", cores=2, digest=digest).status == 200
-    before = device.snapshot()
+    before = copy.deepcopy(device.snapshot())  # snapshot() is the live state
     stale = api.put("/nodes/pve1/qemu/100/config", cores=4, digest=digest)
     assert stale.status == 500
     assert (
@@ -175,6 +176,8 @@ def test_clone_of_the_template_is_linked_and_gets_new_identity(api, clock):
     [
         ({"vmid": 9000}, 500, None),
         ({"vmid": 100, "scsi0": "nostore:4"}, 500, None),
+        # the first disk is allocated before the second fails: nothing may remain of it
+        ({"vmid": 100, "scsi0": "local-lvm:4", "scsi1": "nostore:4"}, 500, None),
         ({"vmid": 100, "net0": "bridge=vmbr0"}, 400, "net0"),
         ({"vmid": 100, "net0": "virtio,speed=9"}, 400, "net0"),
         ({"vmid": 100, "ostype": "dos"}, 400, "ostype"),
@@ -183,11 +186,18 @@ def test_clone_of_the_template_is_linked_and_gets_new_identity(api, clock):
     ],
 )
 def test_bad_create_requests_change_nothing(api, device, params, status, key):
-    before = device.snapshot()
+    before = copy.deepcopy(device.snapshot())  # snapshot() is the live state
     reply = api.post("/nodes/pve1/qemu", **params)
     assert reply.status == status, reply
     if key:
         assert key in reply.body["errors"]
+    assert device.snapshot() == before
+
+
+def test_a_config_change_failing_halfway_changes_nothing(api, device):
+    before = copy.deepcopy(device.snapshot())
+    reply = api.put("/nodes/pve1/qemu/9000/config", scsi5="local-lvm:4", scsi6="nostore:4")
+    assert reply.status == 500 and "nostore" in reply.body["message"], reply
     assert device.snapshot() == before
 
 
@@ -210,7 +220,7 @@ def test_json_bodies_and_malformed_bodies(api, device, clock):
     reply = api.request("POST", "/nodes/pve1/qemu", {"vmid": 100, "onboot": True}, json_body=True)
     run(api, clock, reply)
     assert api.get("/nodes/pve1/qemu/100/config").data["onboot"] == 1
-    before = device.snapshot()
+    before = copy.deepcopy(device.snapshot())  # snapshot() is the live state
     bad = api.request("POST", "/nodes/pve1/qemu", headers={"content-type": "application/json"},
                       body=b"{not json")  # fmt: skip
     assert bad.status == 400 and bad.body["data"] is None

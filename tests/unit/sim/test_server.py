@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import ssl
+import threading
 from pathlib import Path
 
 import httpx
@@ -120,6 +121,29 @@ def test_mutation_is_on_disk_before_the_answer_and_survives_a_restart(start_sim,
     first = again.doc["devices"][0]
     items = requests.get(first["url"] + "/items", verify=first["ca"], timeout=10).json()
     assert items == {"items": ["vm-100"]}
+
+
+def test_concurrent_writes_are_each_on_disk_before_their_answer(start_sim, tmp_path):
+    state_dir = tmp_path / "state"
+    device = start_sim(state_dir=state_dir, devices=2).doc["devices"][0]
+    path = state_dir / "devices" / "echo-001.json"
+    problems: list[str] = []
+
+    def write(n: int) -> None:
+        answer = requests.post(
+            device["url"] + "/items", data=f"vm-{n}", verify=device["ca"], timeout=30
+        )
+        on_disk = json.loads(path.read_text())["items"]
+        if answer.status_code != 201 or f"vm-{n}" not in on_disk:
+            problems.append(f"vm-{n}: {answer.status_code}, on disk {on_disk}")
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert problems == []
+    assert sorted(json.loads(path.read_text())["items"]) == sorted(f"vm-{n}" for n in range(24))
 
 
 def test_reads_do_not_rewrite_state(start_sim, tmp_path):

@@ -58,6 +58,43 @@ def test_pve_simulator_component_up_status_down(tmp_path, monkeypatch):
         removed = sim.down(ctx)
     assert "pve simulator" in removed
     assert [s.state for s in sim.status(ctx)] == []
+    assert not component.sim_dir(tmp_path).exists()  # the only simulator: CA and run files go too
     assert state.load_overlay(tmp_path) is None
     assert not (component.sim_dir(tmp_path) / "pve").exists()
     assert json.loads(state.state_path(tmp_path).read_text())["components"] == {}
+
+
+def test_a_changed_site_list_restarts_the_simulator_and_keeps_device_state(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    sim = component.PveSimulator()
+    ctx = LabContext(project_root=tmp_path, inventory=_inventory())
+    try:
+        sim.up(ctx)
+        doc = component.endpoints(tmp_path, "pve")
+        first = next(d for d in doc["devices"] if d["name"] == "0180120H")
+        auth = {"Authorization": f"PVEAPIToken={first['token_id']}={first['token_secret']}"}
+        created = requests.post(
+            first["url"] + "/api2/json/access/users",
+            data={"userid": "kept@pve"},
+            headers=auth,
+            verify=first["ca"],
+            timeout=10,
+        )
+        assert created.status_code == 200
+
+        bigger = _inventory()
+        bigger["_meta"]["hostvars"]["pve1.0370001a.lab.fleet.test"] = {"fleet_site": "0370001A"}
+        bigger["proxmox_nodes"]["hosts"].append("pve1.0370001a.lab.fleet.test")
+        up = sim.up(LabContext(project_root=tmp_path, inventory=bigger))
+        assert [s.site for s in up] == ["0180120H", "0370001A", "0450050K"]
+        assert all(s.healthy for s in up)
+        doc = component.endpoints(tmp_path, "pve")
+        first = next(d for d in doc["devices"] if d["name"] == "0180120H")
+        auth = {"Authorization": f"PVEAPIToken={first['token_id']}={first['token_secret']}"}
+        users = requests.get(
+            first["url"] + "/api2/json/access/users", headers=auth, verify=first["ca"], timeout=10
+        )
+        assert "kept@pve" in [u["userid"] for u in users.json()["data"]]
+        assert "pve1.0370001a.lab.fleet.test" in state.load_overlay(tmp_path)
+    finally:
+        sim.down(ctx)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from fleet.errors import BadInput
-from fleet.lab.sim.store import StateStore, check_name, encode
+from fleet.lab.sim.store import StateStore, check_name, clone, encode
 
 
-def test_save_then_load_round_trips_and_leaves_no_temporary_file(tmp_path):
-    store = StateStore(tmp_path)
+@pytest.mark.parametrize("fsync", [False, True])
+def test_save_then_load_round_trips_and_leaves_no_temporary_file(tmp_path, fsync):
+    store = StateStore(tmp_path, fsync=fsync)
     store.prepare()
     assert store.load("pve-001") is None
     store.save("pve-001", encode({"vms": {"100": {"name": "dc1"}}}))
@@ -49,3 +50,16 @@ def test_unsafe_device_names_are_refused(name):
 @pytest.mark.parametrize("name", ["pve-001", "0450050K", "site_2.lab"])
 def test_plain_device_names_are_accepted(name):
     assert check_name(name) == name
+
+
+def test_encode_is_canonical_and_clone_is_a_deep_copy():
+    state = {"b": [1, {"x": "é"}], "a": {"n": None, "f": 0.5, "t": True}}
+    assert encode(state) == encode({"a": {"t": True, "f": 0.5, "n": None}, "b": [1, {"x": "é"}]})
+    copied = clone(state)
+    assert copied == state
+    copied["b"][1]["x"] = "changed"
+    assert state["b"][1]["x"] == "é"
+    # what orjson refuses still works: integer keys, integers beyond 64 bits
+    odd = {1: 2**70}
+    assert encode(odd) == b'{"1":1180591620717411303424}'
+    assert clone(odd) == odd and clone(odd) is not odd

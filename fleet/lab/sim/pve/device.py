@@ -7,7 +7,6 @@ never leaves a half-changed state behind.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import time
@@ -18,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from ..base import Request, Response
+from ..store import clone, encode
 from . import tasks
 from .auth import AuthFailed, Identity, authenticate, check_csrf, check_permissions
 from .errors import ApiError, ParamError
@@ -107,7 +107,7 @@ def _query_params(request: Request) -> dict[str, str]:
 
 
 def _json(status: int, reason: str, body: Any, headers: dict[str, str] | None = None):
-    raw = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+    raw = encode(body)
     return Response(
         status=status,
         body=raw,
@@ -154,7 +154,7 @@ class PveDevice:
 
     def snapshot(self) -> dict[str, Any]:
         self.settle()
-        return copy.deepcopy(self.state)
+        return self.state  # the server encodes it at once, before anything else runs
 
     def error_response(self, status: int) -> Response:
         messages = {
@@ -183,7 +183,7 @@ class PveDevice:
             error = task.get("error")
             if error is None and task.get("effect"):
                 effect = task["effect"]
-                work = copy.deepcopy(self.state)
+                work = clone(self.state)
                 try:
                     ctx = Ctx(self, work, None)
                     self.effects[effect["kind"]](ctx, effect)
@@ -240,7 +240,7 @@ class PveDevice:
         if method == "GET":
             result = handler(Ctx(self, self.state, ident), params)
         else:
-            work = copy.deepcopy(self.state)
+            work = clone(self.state)  # copy on write: a failing handler changes nothing
             result = handler(Ctx(self, work, ident), params)
             self.state.clear()
             self.state.update(work)
