@@ -6,7 +6,8 @@ Files (all written atomically):
 - `ssh_config`: `ssh -F .fleet/lab/ssh_config <inventory hostname>` works (testinfra uses it);
 - `state.json`: what `up` made (containers, ports, network) so `status`/`down` can find it;
 - `overlay/<component>.json` and the merged `hosts.json`: inventory hostname → connection vars,
-  merged over the lab registry's generated inventory (see `load_overlay`).
+  merged over the lab registry's generated inventory (see `load_overlay`);
+- `inventory.yml`: the lab registry's inventory with that overlay (fleet.lab.inventory).
 """
 
 from __future__ import annotations
@@ -181,6 +182,7 @@ def clear(project_root: Path) -> list[str]:
     base = lab_dir(project_root)
     key = key_path(project_root)
     for path in (
+        base / "inventory.yml",
         hosts_path(project_root),
         known_hosts_path(project_root),
         ssh_config_path(project_root),
