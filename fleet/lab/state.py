@@ -130,6 +130,9 @@ def save_component_state(project_root: Path, component: str, data: dict[str, Any
     state = load_state(project_root)
     if data is None:
         state["components"].pop(component, None)
+        if not state["components"]:
+            state_path(project_root).unlink(missing_ok=True)
+            return
     else:
         state["components"][component] = data
     state["version"] = STATE_VERSION
@@ -194,6 +197,7 @@ def clear(project_root: Path) -> list[str]:
             path.unlink()
             removed.append(str(path.relative_to(base)))
     overlay = base / "overlay"
-    if overlay.is_dir() and not any(overlay.iterdir()):
-        overlay.rmdir()
+    for directory in (overlay, base):
+        if directory.is_dir() and not any(directory.iterdir()):
+            directory.rmdir()
     return removed
