@@ -62,10 +62,20 @@ class ProgressRenderer:
             log(f"{event.stage}: {event.message}")
 
 
-def _context(inventory=None, progress=None):
+def _context(inventory=None, progress=None, registry_path=None):
+    import shlex
+    import sys
+
     from fleet.lab.components import LabContext
 
-    return LabContext(project_root=Path.cwd(), inventory=inventory, progress=progress)
+    command = "fleet " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    return LabContext(
+        project_root=Path.cwd(),
+        inventory=inventory,
+        progress=progress,
+        registry_path=registry_path,
+        command=command,
+    )
 
 
 def _lab_inventory(path: Path) -> dict:
@@ -131,13 +141,16 @@ def up(lab_registry: Path) -> None:
     hosts.json). Idempotent: running it again repairs what is missing."""
     from fleet.lab import state
     from fleet.lab.components import lab_up
+    from fleet.lab.inventory import inventory_path
 
     inventory = _lab_inventory(lab_registry)
     with ProgressRenderer() as progress:
-        statuses = lab_up(_context(inventory, progress))
+        statuses = lab_up(_context(inventory, progress, lab_registry))
     root = Path.cwd()
     data = {
         "hosts": [s.to_dict() for s in statuses],
+        "healthy": all(s.healthy for s in statuses),
+        "inventory": str(inventory_path(root)),
         "overlay": str(state.hosts_path(root)),
         "ssh_config": str(state.ssh_config_path(root)),
         "known_hosts": str(state.known_hosts_path(root)),
@@ -146,6 +159,7 @@ def up(lab_registry: Path) -> None:
     def text() -> None:
         _table(statuses, "fleet lab")
         click.echo(f"\nlog in: ssh -F {state.ssh_config_path(root).relative_to(root)} <host>")
+        click.echo(f"ansible: ansible -i {inventory_path(root).relative_to(root)} all -m ping")
 
     emit(data, text)
 

@@ -11,9 +11,7 @@ A component that gives inventory hosts connection details writes them with
 
 from __future__ import annotations
 
-import fcntl
 import importlib
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -38,6 +36,8 @@ class LabContext:
     inventory: dict[str, Any] | None = None  # the lab registry's inventory (`--list` shape), for up
     progress: ProgressFn | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    registry_path: Path | None = None  # the lab registry, for the inventory `up` writes
+    command: str = "fleet lab"  # recorded in the lab lock so a second run can name its holder
 
     def say(
         self, stage: str, message: str, step: int | None = None, total: int | None = None
@@ -86,32 +86,40 @@ def load_components(names: list[str] | None = None) -> list[LabComponent]:
     return found
 
 
+def lock_path(project_root: Path) -> Path:
+    return Path(project_root).resolve() / ".fleet" / "locks" / "lab.lock"
+
+
 @contextmanager
-def lab_lock(project_root: Path, timeout: float = 900) -> Iterator[None]:
-    """One `up`/`down` at a time per project: a second one waits, then finds the lab up."""
-    path = Path(project_root).resolve() / ".fleet" / "locks" / "lab.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise Locked(f"another `fleet lab up/down` holds {path}") from None
-                time.sleep(0.5)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def lab_lock(project_root: Path, command: str = "fleet lab") -> Iterator[None]:
+    """One `up`/`down` at a time per project. A second one does not wait: it fails with exit 4
+    (Locked) naming the holder (user, pid, command, since). The kernel drops the lock when its
+    holder dies, so a crashed `up` never leaves the lab locked."""
+    from fleet.runner.lock import SiteLock, describe
+
+    lock = SiteLock(lock_path(project_root).parent, "lab", command)
+    try:
+        lock.acquire()
+    except Locked as exc:
+        holder = getattr(exc, "holder", {})
+        error = Locked(f"the lab is busy: {describe(holder)} holds {lock.path}")
+        error.holder = holder
+        raise error from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def lab_up(ctx: LabContext, components: list[LabComponent] | None = None) -> list[Status]:
     result: list[Status] = []
-    with lab_lock(ctx.project_root):
+    with lab_lock(ctx.project_root, ctx.command):
         for component in components if components is not None else load_components():
             result.extend(component.up(ctx))
+        if ctx.registry_path is not None:
+            from fleet.lab.inventory import write_inventory
+
+            write_inventory(ctx.project_root, ctx.registry_path)
     return result
 
 
@@ -126,7 +134,7 @@ def lab_down(ctx: LabContext, components: list[LabComponent] | None = None) -> l
     from fleet.lab import state
 
     removed: list[str] = []
-    with lab_lock(ctx.project_root):
+    with lab_lock(ctx.project_root, ctx.command):
         for component in reversed(components if components is not None else load_components()):
             removed.extend(component.down(ctx))
         removed.extend(f"file {name}" for name in state.clear(ctx.project_root))

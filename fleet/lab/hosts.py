@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from fleet.errors import BadInput, FleetError
-from fleet.lab import image, podman, state
+from fleet.lab import image, podman, procs, state
 from fleet.lab.components import LabContext, Status
 
 COMPONENT = "hosts"
@@ -28,6 +28,7 @@ VARIANT_BY_GROUP = {"samba_dc": "samba"}
 NAME_PREFIX = "fleet-lab-"
 LABEL = "io.fleet.lab"
 BOOT_TIMEOUT = 90.0  # seconds for a container to boot and answer on SSH
+REPAIR_TIMEOUT = 15.0  # seconds an already running container gets before it is repaired
 
 
 @dataclass(frozen=True)
@@ -163,21 +164,72 @@ class ContainerHosts:
             if host.name in existing:
                 ctx.say(f"host:{host.name}", "already running")
                 continue
-            ctx.say(f"host:{host.name}", f"starting ({host.variant} image)")
-            podman.run(run_args(root, host, refs[host.variant]), timeout=120)
+            self._start(ctx, root, host, refs[host.variant])
 
         pubkey = state.public_key(root)
-        ssh_hosts: dict[str, dict[str, Any]] = {}
-        for host in hosts:
-            cname = container_name(root, host.name)
-            info = podman.inspect_container(cname)
-            port = _published_port(info or {})
-            if port is None:
-                raise FleetError(f"lab host {host.name}: container {cname} publishes no SSH port")
-            host_key = _wait_host_key(cname)
-            _authorize(cname, pubkey)
-            ssh_hosts[host.name] = {"port": port, "host_key": host_key}
+        ssh_hosts = {h.name: _connect(root, h, pubkey) for h in hosts}
+        self._record(root, hosts, ssh_hosts, refs)
 
+        ctx.say("hosts", "waiting for sshd on every host")
+        # a container that was already running answers at once or needs repair
+        health = self._wait_all(
+            root, hosts, lambda h: REPAIR_TIMEOUT if h.name in existing else BOOT_TIMEOUT
+        )
+
+        broken = [h for h in hosts if not health[h][0] and h.name in existing]
+        if broken:
+            for host in broken:
+                ctx.say(
+                    f"host:{host.name}", f"sshd does not answer ({health[host][1]}): restarting ssh"
+                )
+                podman.exec_(
+                    container_name(root, host.name),
+                    ["systemctl", "restart", "ssh.service"],
+                    check=False,
+                    timeout=60,
+                )
+            health.update(self._wait_all(root, broken, lambda h: REPAIR_TIMEOUT))
+            still = [h for h in broken if not health[h][0]]
+            for host in still:
+                ctx.say(f"host:{host.name}", "still no sshd: recreating the container")
+                podman.remove_containers([container_name(root, host.name)])
+                self._start(ctx, root, host, refs[host.variant])
+                ssh_hosts[host.name] = _connect(root, host, pubkey)
+            if still:
+                self._record(root, hosts, ssh_hosts, refs)
+                health.update(self._wait_all(root, still, lambda h: BOOT_TIMEOUT))
+
+        statuses = [
+            self._status(root, h, "running", ssh_hosts[h.name]["port"], ok, detail)
+            for h, (ok, detail) in health.items()
+        ]
+        bad = [s for s in statuses if not s.healthy]
+        if bad:
+            raise FleetError(
+                "lab hosts started but sshd does not answer on: "
+                + ", ".join(f"{s.name} ({s.endpoint}: {s.detail})" for s in bad)
+            )
+        return sorted(statuses, key=lambda st: st.name)
+
+    def _start(self, ctx: LabContext, root: Path, host: LabHost, ref: str) -> None:
+        ctx.say(f"host:{host.name}", f"starting ({host.variant} image)")
+        podman.run(run_args(root, host, ref), timeout=120)
+
+    def _wait_all(
+        self, root: Path, hosts: list[LabHost], timeout_of
+    ) -> dict[LabHost, tuple[bool, str]]:
+        with ThreadPoolExecutor(max_workers=min(8, len(hosts))) as pool:
+            results = pool.map(lambda h: wait_ssh(root, h.name, timeout_of(h)), hosts)
+            return dict(zip(hosts, results, strict=True))
+
+    def _record(
+        self,
+        root: Path,
+        hosts: list[LabHost],
+        ssh_hosts: dict[str, dict[str, Any]],
+        refs: dict[str, str],
+    ) -> None:
+        """Write known_hosts, ssh_config, the connection overlay and the lab state."""
         state.write_ssh_files(root, ssh_hosts)
         state.write_overlay(
             root,
@@ -202,34 +254,24 @@ class ContainerHosts:
                 },
             },
         )
-        ctx.say("hosts", "waiting for sshd on every host")
-        with ThreadPoolExecutor(max_workers=min(8, len(hosts))) as pool:
-            health = dict(
-                zip(
-                    hosts,
-                    pool.map(lambda h: wait_ssh(root, h.name, BOOT_TIMEOUT), hosts),
-                    strict=True,
-                )
-            )
-        statuses = [
-            self._status(root, h, "running", ssh_hosts[h.name]["port"], ok, detail)
-            for h, (ok, detail) in health.items()
-        ]
-        bad = [s for s in statuses if not s.healthy]
-        if bad:
-            raise FleetError(
-                "lab hosts started but sshd does not answer on: "
-                + ", ".join(f"{s.name} ({s.endpoint}: {s.detail})" for s in bad)
-            )
-        return statuses
 
     # ------------------------------------------------------------------ down
     def down(self, ctx: LabContext) -> list[str]:
         root = Path(ctx.project_root).resolve()
         removed = []
-        names = [c["Names"][0] for c in self._containers(root)]
+        containers = self._containers(root)
+        ports = {
+            h.get("port") for h in state.component_state(root, COMPONENT).get("hosts", {}).values()
+        }
+        for c in containers:
+            ports |= {
+                p.get("host_port") for p in c.get("Ports") or [] if p.get("container_port") == 22
+            }
+        names = [c["Names"][0] for c in containers]
         podman.remove_containers(names)
         removed += [f"container {n}" for n in names]
+        # Ansible's ControlPersist ssh masters to the lab's ports would linger for a minute
+        removed += [f"ssh client pid {pid}" for pid in procs.end_ssh_clients(p for p in ports if p)]
         for net in podman.networks(project_labels(root)):
             podman.run(["network", "rm", "-f", net])
             removed.append(f"network {net}")
@@ -312,6 +354,17 @@ class ContainerHosts:
                 "port": port,
             },
         )
+
+
+def _connect(root: Path, host: LabHost, public_key: str) -> dict[str, Any]:
+    """Port, host key, and the lab key authorized: what ssh needs to reach one host."""
+    cname = container_name(root, host.name)
+    port = _published_port(podman.inspect_container(cname) or {})
+    if port is None:
+        raise FleetError(f"lab host {host.name}: container {cname} publishes no SSH port")
+    host_key = _wait_host_key(cname)
+    _authorize(cname, public_key)
+    return {"port": port, "host_key": host_key}
 
 
 def _wait_host_key(container: str, timeout: float = BOOT_TIMEOUT) -> str:

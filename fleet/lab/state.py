@@ -6,7 +6,8 @@ Files (all written atomically):
 - `ssh_config`: `ssh -F .fleet/lab/ssh_config <inventory hostname>` works (testinfra uses it);
 - `state.json`: what `up` made (containers, ports, network) so `status`/`down` can find it;
 - `overlay/<component>.json` and the merged `hosts.json`: inventory hostname → connection vars,
-  merged over the lab registry's generated inventory (see `load_overlay`).
+  merged over the lab registry's generated inventory (see `load_overlay`);
+- `inventory.yml`: the lab registry's inventory with that overlay (fleet.lab.inventory).
 """
 
 from __future__ import annotations
@@ -129,6 +130,9 @@ def save_component_state(project_root: Path, component: str, data: dict[str, Any
     state = load_state(project_root)
     if data is None:
         state["components"].pop(component, None)
+        if not state["components"]:
+            state_path(project_root).unlink(missing_ok=True)
+            return
     else:
         state["components"][component] = data
     state["version"] = STATE_VERSION
@@ -181,6 +185,7 @@ def clear(project_root: Path) -> list[str]:
     base = lab_dir(project_root)
     key = key_path(project_root)
     for path in (
+        base / "inventory.yml",
         hosts_path(project_root),
         known_hosts_path(project_root),
         ssh_config_path(project_root),
@@ -192,6 +197,7 @@ def clear(project_root: Path) -> list[str]:
             path.unlink()
             removed.append(str(path.relative_to(base)))
     overlay = base / "overlay"
-    if overlay.is_dir() and not any(overlay.iterdir()):
-        overlay.rmdir()
+    for directory in (overlay, base):
+        if directory.is_dir() and not any(directory.iterdir()):
+            directory.rmdir()
     return removed
