@@ -31,7 +31,7 @@ FLAGS = [
     "--no-first-run",
     "--enable-logging=stderr",
     "--v=0",
-    "--window-size=1280,1600",
+    "--window-size=1280,2400",
     "--hide-scrollbars",
 ]
 
@@ -124,7 +124,7 @@ def test_report_renders_in_headless_chromium_without_console_messages(chromium, 
     png = tmp_path / "drift.png"
     stderr = screenshot(page, png, tmp_path / "profile")
     assert png.stat().st_size > 10_000  # a blank page is a few kB
-    assert png_size(png) == (1280, 1600)
+    assert png_size(png) == (1280, 2400)
     assert console_messages(stderr) == []
     text = page.read_text()
     # grouped by department, one tile per site, coloured by status, drift diffs per site
