@@ -13,8 +13,9 @@ import click
 
 from fleet.cli.context import emit, log, settings, use_color
 from fleet.errors import BadInput
+from fleet.runner.spec import COMPONENT_PLAYBOOKS
 
-COMPONENT_CHOICES = ["base", "proxmox", "guests", "opnsense", "samba_ad", "opsi", "switches"]
+COMPONENT_CHOICES = list(COMPONENT_PLAYBOOKS)
 STATE_DIR = Path(".fleet")
 
 
@@ -46,6 +47,12 @@ def common_options(func):
             "--component",
             type=click.Choice(COMPONENT_CHOICES),
             help="Run only this component's playbook (playbooks/<component>.yml).",
+        ),
+        click.option(
+            "--playbook",
+            metavar="PATH",
+            help="Run this playbook (relative to the project) instead of the site's "
+            "or the component's.",
         ),
         click.option("--limit", metavar="HOSTS", help="Restrict to these hosts (Ansible pattern)."),
         click.option("--tags", multiple=True, metavar="T[,T]", help="Only tasks with these tags."),
@@ -122,6 +129,7 @@ def run_command(command: str, opts: dict) -> int:
         all_sites=opts["all_sites"],
         changed_since=opts["changed_since"],
         component=opts["component"],
+        playbook=opts["playbook"],
         check=opts.get("check", False),
         diff=opts.get("diff", False),
         limit=opts["limit"],

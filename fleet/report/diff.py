@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 import difflib
+import re
 
 import yaml
+
+# Ansible renders templates/copies into a temporary file on the controller or the host: that
+# path says nothing to a reader (and changes every run).
+TEMP_PATH = re.compile(r"(/\.ansible/tmp/|/ansible-local-|/ansible-tmp-)")
+
+
+def _header(value: object, default: str) -> str:
+    text = str(value or default)
+    if TEMP_PATH.search(text):
+        return f"{default} (rendered: {text.rsplit('/', 1)[-1]})"
+    return text
 
 
 def _text(value: object) -> str:
@@ -23,8 +35,8 @@ def diff_text(diff: dict) -> str:
     lines = difflib.unified_diff(
         before.splitlines(),
         after.splitlines(),
-        fromfile=str(diff.get("before_header") or "before"),
-        tofile=str(diff.get("after_header") or "after"),
+        fromfile=_header(diff.get("before_header"), "before"),
+        tofile=_header(diff.get("after_header"), "after"),
         lineterm="",
     )
     return "\n".join(lines)

@@ -25,6 +25,35 @@ STATUS_LABEL = {
 }
 
 
+# The region's departments (DESIGN.md: the UAI's 2nd and 3rd digits).
+DEPARTMENT_NAMES = {
+    18: "Cher",
+    28: "Eure-et-Loir",
+    36: "Indre",
+    37: "Indre-et-Loire",
+    41: "Loir-et-Cher",
+    45: "Loiret",
+}
+
+
+def diff_lines(text: str) -> list[tuple[str, str]]:
+    """Unified diff text → (css class, line) for colouring: add, del, hunk, head or ctx."""
+    lines = []
+    for line in text.splitlines():
+        if line.startswith(("+++", "---")):
+            kind = "head"
+        elif line.startswith("@@"):
+            kind = "hunk"
+        elif line.startswith("+"):
+            kind = "add"
+        elif line.startswith("-"):
+            kind = "del"
+        else:
+            kind = "ctx"
+        lines.append((kind, line))
+    return lines
+
+
 @dataclass
 class SiteInfo:
     """What the registry says about a site (name, department, city) for the overview."""
@@ -59,16 +88,19 @@ def context(
     for result in run.sites:
         info = sites.get(result.site, SiteInfo())
         streak = streaks.get(result.site)
-        drift = [
-            {
-                "host": c.host,
-                "component": c.component,
-                "task": c.task,
-                "action": c.action,
-                "diff": diffs_text(c.diff) or "(no diff reported by the module)",
-            }
-            for c in result.changed
-        ]
+        drift = []
+        for c in result.changed:
+            text = diffs_text(c.diff)
+            drift.append(
+                {
+                    "host": c.host,
+                    "component": c.component,
+                    "task": c.task,
+                    "action": c.action,
+                    "diff": text,
+                    "lines": diff_lines(text),
+                }
+            )
         views.append(SiteView(result, info, streak.since if streak else None, drift))
     departments: dict[int, list[SiteView]] = {}
     for view in views:
@@ -78,7 +110,10 @@ def context(
         counts[result.status] = counts.get(result.status, 0) + 1
     return {
         "run": run,
-        "departments": sorted(departments.items()),
+        "departments": [
+            (number, DEPARTMENT_NAMES.get(number, ""), dept_views)
+            for number, dept_views in sorted(departments.items())
+        ],
         "views": views,
         "counts": sorted(counts.items()),
         "labels": STATUS_LABEL,

@@ -6,6 +6,7 @@ under tests/fixtures/events/. Counts follow Ansible's recap: `ok` includes `chan
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -37,6 +38,16 @@ ROLE_COMPONENT = {
 DIFF_KEYS = ("before", "after", "before_header", "after_header", "prepared")
 MESSAGE_LIMIT = 2000
 NO_LOG_MESSAGE = "output hidden by no_log"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _changed(event: dict, res: object) -> bool:
+    """Did this task change something? A no_log result is censored: only its line says so."""
+    if isinstance(res, dict) and "changed" in res:
+        return bool(res["changed"])
+    if not isinstance(res, dict) or "censored" not in res:
+        return False
+    return ANSI.sub("", event.get("stdout") or "").lstrip().startswith("changed:")
 
 
 def component_of(role: str, play: str, default: str) -> str:
@@ -101,6 +112,7 @@ class EventParser:
     components: list[str] = field(default_factory=list)
     stats: dict | None = None
     tail: list[str] = field(default_factory=list)
+    handler_tasks: set[str] = field(default_factory=set)  # task uuids of handlers
 
     def _host(self, name: str) -> HostCounts:
         if name not in self.hosts:
@@ -111,7 +123,10 @@ class EventParser:
         self.events += 1
         kind = event.get("event", "")
         data = event.get("event_data") or {}
-        if kind == "playbook_on_task_start":
+        if kind in ("playbook_on_task_start", "playbook_on_handler_task_start"):
+            # ansible-runner reports a handler as a task start with is_conditional=True.
+            if kind == "playbook_on_handler_task_start" or data.get("is_conditional"):
+                self.handler_tasks.add(data.get("task_uuid", ""))
             self.current_task = data.get("task", "") or data.get("name", "")
             self.current_component = component_of(
                 data.get("role", ""), data.get("play", ""), self.default_component
@@ -139,8 +154,11 @@ class EventParser:
         self.task_hosts.add(host)
         if kind == "runner_on_ok":
             counts.ok += 1
-            if isinstance(res, dict) and res.get("changed"):
+            if _changed(event, res):
                 counts.changed += 1
+                if self.mode == "check" and data.get("task_uuid") in self.handler_tasks:
+                    # A handler a drifted task notified: a consequence, not a drift item.
+                    return
                 self.changed.append(
                     ChangedTask(
                         host=host,
@@ -148,7 +166,7 @@ class EventParser:
                         action=action,
                         component=component,
                         role=data.get("role", ""),
-                        diff=_diffs(res),
+                        diff=_diffs(res) if isinstance(res, dict) else [],
                     )
                 )
         elif kind == "runner_on_failed":
@@ -211,7 +229,7 @@ class EventParser:
         elif rc not in (0, None) or (rc == 0 and self.stats is None and self.events == 0):
             result.status = ERROR
             result.message = "\n".join(self.tail[-10:]) or f"ansible-playbook exited with {rc}"
-        elif result.changed:
+        elif result.changed or result.totals().changed:
             result.status = DRIFT if self.mode == "check" else CHANGED
         else:
             result.status = OK

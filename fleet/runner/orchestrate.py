@@ -37,6 +37,7 @@ class Request:
     all_sites: bool = False
     changed_since: str | None = None
     component: str | None = None
+    playbook: str | None = None  # overrides the component's playbook
     check: bool = False  # deploy --check
     diff: bool = False
     limit: str | None = None
@@ -56,7 +57,7 @@ class Request:
     def spec(self, sites: list[str]) -> RunSpec:
         return RunSpec(
             sites=tuple(sites),
-            playbook=RunSpec.for_component(self.component),
+            playbook=self.playbook or RunSpec.for_component(self.component),
             mode=self.mode,
             diff=self.diff or self.mode == "check",
             limit=self.limit,
@@ -128,11 +129,15 @@ def execute(
 
     hooks = hooks or Hooks()
     spec = request.spec(sites)
+    if Path(spec.playbook).is_absolute() or ".." in Path(spec.playbook).parts:
+        raise BadInput(f"--playbook {spec.playbook}: give a path inside the project, relative")
     if not (project_root / spec.playbook).is_file():
-        raise BadInput(
-            f"playbook {spec.playbook} not found in {project_root}"
-            + (f" (is {request.component!r} a component?)" if request.component else "")
-        )
+        if request.component and not request.playbook:
+            raise BadInput(
+                f"component {request.component} has no playbook yet: "
+                f"{spec.playbook} not found in {project_root}"
+            )
+        raise BadInput(f"playbook {spec.playbook} not found in {project_root}")
     vault_password = resolve_vault_password(request.vault_password_file)
     if vault_password is not None and not vault_password.is_file():
         raise BadInput(f"vault password file {vault_password} does not exist")

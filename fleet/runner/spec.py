@@ -8,6 +8,16 @@ from dataclasses import dataclass, field
 MODES = ("apply", "check")
 COMMANDS = ("deploy", "plan", "drift")
 DEFAULT_PLAYBOOK = "playbooks/site.yml"
+# `--component C` → its playbook; site.yml imports them in this order (DESIGN.md).
+COMPONENT_PLAYBOOKS = {
+    "base": "playbooks/base.yml",
+    "proxmox": "playbooks/proxmox.yml",
+    "guests": "playbooks/guests.yml",
+    "opnsense": "playbooks/opnsense.yml",
+    "samba_ad": "playbooks/samba_ad.yml",
+    "opsi": "playbooks/opsi.yml",
+    "switches": "playbooks/switches.yml",
+}
 
 
 @dataclass(frozen=True)
@@ -31,7 +41,12 @@ class RunSpec:
 
     @classmethod
     def for_component(cls, component: str | None) -> str:
-        return f"playbooks/{component}.yml" if component else DEFAULT_PLAYBOOK
+        """The playbook of a component (None: every component, playbooks/site.yml)."""
+        if not component:
+            return DEFAULT_PLAYBOOK
+        if component not in COMPONENT_PLAYBOOKS:
+            raise ValueError(f"unknown component {component!r}")
+        return COMPONENT_PLAYBOOKS[component]
 
     def cmdline_args(self, vault_password_file: str | None = None) -> list[str]:
         """ansible-playbook options as an argument list (never a shell string)."""

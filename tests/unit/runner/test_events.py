@@ -139,3 +139,43 @@ def test_no_log_failure_does_not_leak_output():
 )
 def test_component_from_role_or_play_name(role, play, expected):
     assert component_of(role, play, "site") == expected
+
+
+LAB_PVE = "pve1.0180120h.lab.fleet.test"
+LAB_DC = "dc1.0180120h.lab.fleet.test"
+
+
+def test_lab_drift_lists_the_object_not_the_handler_it_would_notify():
+    """Recorded `fleet drift --component base` after a hand edit of journald's drop-in."""
+    result = parsed("lab_base_drift")
+    assert result.status == "drift"
+    # the template task and the "Restart journald" handler both say changed in check mode…
+    assert result.hosts[LAB_PVE].changed == 2 and result.hosts[LAB_DC].changed == 0
+    # …but only the drifted object is a drift item, with its before/after
+    assert [(c.host, c.task, c.component) for c in result.changed] == [
+        (LAB_PVE, "Limit the journal's size and age", "base")
+    ]
+    diff = result.changed[0].diff[0]
+    assert "SystemMaxUse=9G" in diff["before"] and "SystemMaxUse=500M" in diff["after"]
+
+
+def test_a_no_log_change_still_counts_as_a_change():
+    """Recorded vault playbook: the no_log copy's result is censored, its line says changed."""
+    result = parsed("lab_vault_nolog")
+    assert result.status == "changed"
+    assert [(c.host, c.task, c.diff) for c in sorted(result.changed, key=lambda c: c.host)] == [
+        (LAB_DC, "Write the secret to a root-only file", []),
+        (LAB_PVE, "Write the secret to a root-only file", []),
+    ]
+    assert result.totals().changed == 2
+
+
+def test_a_censored_ok_result_without_a_changed_line_is_not_a_change():
+    events, meta = load("lab_vault_nolog")
+    for event in events:
+        if event["event"] == "runner_on_ok":
+            event["stdout"] = event["stdout"].replace("changed:", "ok:")
+        if event["event"] == "playbook_on_stats":
+            event["event_data"]["changed"] = {}
+    result = parse_events(events, meta["site"], meta["mode"], rc=0)
+    assert result.status == "ok" and result.changed == []
