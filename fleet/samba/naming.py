@@ -94,7 +94,10 @@ def check_ou_name(name: object) -> list[str]:
 
 
 def ou_paths(
-    tree: list, classes: list | None = None, rooms: list | None = None
+    tree: list,
+    classes: list | None = None,
+    rooms: list | None = None,
+    per: dict | None = None,
 ) -> tuple[list[tuple[str, str]], list[str]]:
     """Flatten an OU tree into (path, description) pairs, parents first, and collect problems.
 
@@ -106,6 +109,7 @@ def ou_paths(
     problems: list[str] = []
     seen: set[str] = set()
     expand = {"classes": list(classes or []), "rooms": list(rooms or [])}
+    per_top = dict(per or {})
 
     def walk(entries: object, parent: str, where: str) -> None:
         if not isinstance(entries, list):
@@ -115,6 +119,8 @@ def ou_paths(
             here = f"{where}[{index}]"
             if isinstance(entry, str):
                 entry = {"name": entry}
+                if not parent and entry["name"] in per_top:
+                    entry["per"] = per_top[entry["name"]]
             if not isinstance(entry, dict):
                 problems.append(f"{here}: expected a mapping with a 'name', got {entry!r}")
                 continue
@@ -134,12 +140,12 @@ def ou_paths(
                 continue
             seen.add(path.lower())
             out.append((path, str(entry.get("description") or "")))
-            per = entry.get("per")
-            if per is not None:
-                if per not in PER_VALUES:
-                    problems.append(f"{here}.per: {per!r} is not one of {', '.join(PER_VALUES)}")
+            kind = entry.get("per")
+            if kind is not None:
+                if kind not in PER_VALUES:
+                    problems.append(f"{here}.per: {kind!r} is not one of {', '.join(PER_VALUES)}")
                 else:
-                    walk([{"name": child} for child in expand[per]], path, f"{here}.per={per}")
+                    walk([{"name": child} for child in expand[kind]], path, f"{here}.per={kind}")
             if entry.get("children") is not None:
                 walk(entry["children"], path, f"{here}.children")
 

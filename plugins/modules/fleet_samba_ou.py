@@ -36,6 +36,10 @@ options:
     description: Delete stale (marked, empty) OUs.
     type: bool
     default: false
+  per:
+    description: Top-level OU name -> C(classes) or C(rooms), for entries given as plain names.
+    type: dict
+    default: {}
 author: fleet
 """
 
@@ -88,10 +92,12 @@ def read_ous(samdb):
     return {dn_to_path(str(m.dn), base): (str(m.dn), first(m, "description")) for m in found}
 
 
-def has_children(samdb, dn):
+def children(samdb, dn):
     import ldb
 
-    return len(samdb.search(base=dn, scope=ldb.SCOPE_ONELEVEL, attrs=["dn"])) > 0
+    return {
+        str(m.dn).lower() for m in samdb.search(base=dn, scope=ldb.SCOPE_ONELEVEL, attrs=["dn"])
+    }
 
 
 def main():
@@ -100,12 +106,16 @@ def main():
             "tree": {"type": "list", "elements": "raw", "required": True},
             "classes": {"type": "list", "elements": "str", "default": []},
             "rooms": {"type": "list", "elements": "str", "default": []},
+            "per": {"type": "dict", "default": {}},
             "allow_destroy": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )
     wanted, problems = ou_paths(
-        module.params["tree"], module.params["classes"], module.params["rooms"]
+        module.params["tree"],
+        module.params["classes"],
+        module.params["rooms"],
+        module.params["per"],
     )
     if problems:
         module.fail_json(msg="invalid OU tree: " + "; ".join(problems), problems=problems)
@@ -171,8 +181,10 @@ def main():
     if actions:
         result["changed"] = True
         result["diff"] = {"before": before, "after": after}
+    deleting = {dn.lower() for action, dn, _ in actions if action == "delete"}
     for action, dn, _ in actions:
-        if action == "delete" and has_children(samdb, dn):
+        # a stale OU may only hold stale OUs deleted in the same run (deepest first)
+        if action == "delete" and children(samdb, dn) - deleting:
             module.fail_json(
                 msg=f"stale OU {dn} is not empty; move or delete its objects first", **result
             )

@@ -18,6 +18,7 @@ options:
   ou_tree: {description: The OU tree., type: list, elements: raw, default: []}
   classes: {description: Class names., type: list, elements: str, default: []}
   rooms: {description: Room names., type: list, elements: str, default: []}
+  per: {description: Top-level OU name -> classes or rooms., type: dict, default: {}}
 author: fleet
 """
 
@@ -48,13 +49,14 @@ def main():
             "ou_tree": {"type": "list", "elements": "raw", "default": []},
             "classes": {"type": "list", "elements": "str", "default": []},
             "rooms": {"type": "list", "elements": "str", "default": []},
+            "per": {"type": "dict", "default": {}},
         },
         supports_check_mode=True,
     )
     p = module.params
     problems = ["samba_ad_realm: " + m for m in check_realm(p["realm"], p["dns_domain"])]
     problems += ["samba_ad_netbios: " + m for m in check_netbios(p["netbios"], p["hostname"])]
-    paths, tree_problems = ou_paths(p["ou_tree"], p["classes"], p["rooms"])
+    paths, tree_problems = ou_paths(p["ou_tree"], p["classes"], p["rooms"], p["per"])
     problems += ["samba_ad_ou_tree: " + m for m in tree_problems]
     if problems:
         module.fail_json(
