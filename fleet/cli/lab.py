@@ -10,6 +10,7 @@ LAB_COMMANDS = {
     "up": "fleet.cli.lab_hosts:up",
     "down": "fleet.cli.lab_hosts:down",
     "status": "fleet.cli.lab_hosts:status",
+    "image": "fleet.cli.lab_hosts:image",
     "sim": "fleet.cli.lab_sim:sim",
 }
 
@@ -21,6 +22,8 @@ LAB_COMMANDS = {
 Examples:
   fleet lab up
   fleet lab status
+  fleet --output json lab status
+  fleet lab image base samba
   fleet lab sim pve --state .fleet/lab/sim/pve --devices 2
   fleet lab down
 """,

@@ -19,7 +19,11 @@ LAB_REGISTRY = Path(__file__).resolve().parents[3] / "inventories" / "lab"
 
 
 def inventory(**groups):
-    hostvars = {h: {"fleet_site": h.split(".")[1].upper()} for g in groups.values() for h in g.get("hosts", [])}
+    hostvars = {
+        h: {"fleet_site": h.split(".")[1].upper()}
+        for g in groups.values()
+        for h in g.get("hosts", [])
+    }
     return {"_meta": {"hostvars": hostvars}, **groups}
 
 
@@ -72,7 +76,7 @@ def test_the_lab_registry_has_two_sites_with_the_expected_hosts():
 def test_names_carry_prefix_and_project(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     assert project_id(a) != project_id(b)
-    assert project_id(a) == project_id(a / "." )
+    assert project_id(a) == project_id(a / ".")
     name = container_name(a, "dc1.0450050k.lab")
     assert name.startswith("fleet-lab-") and name.endswith("-dc1.0450050k.lab")
     assert container_name(b, "dc1.0450050k.lab") != name

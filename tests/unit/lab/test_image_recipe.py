@@ -19,7 +19,9 @@ def test_tag_is_stable_and_short():
 
 def test_a_recipe_change_changes_the_tag_of_the_image_and_its_children(monkeypatch):
     base_before, samba_before = image.recipe_hash("base"), image.recipe_hash("samba")
-    changed = dataclasses.replace(image.RECIPES["base"], packages=(*image.BASE_PACKAGES, "vim-tiny"))
+    changed = dataclasses.replace(
+        image.RECIPES["base"], packages=(*image.BASE_PACKAGES, "vim-tiny")
+    )
     monkeypatch.setitem(image.RECIPES, "base", changed)
     assert image.recipe_hash("base") != base_before
     assert image.recipe_hash("samba") != samba_before  # built FROM base: rebuilt too
@@ -49,6 +51,8 @@ def test_base_recipe_has_what_ansible_and_sshd_need():
 
 def test_samba_variant_masks_file_server_daemons_before_installing():
     body = image.SAMBA_CONTAINERFILE
-    assert body.index("systemctl mask smbd.service nmbd.service winbind.service") < body.index("apt-get install")
+    assert body.index("systemctl mask smbd.service nmbd.service winbind.service") < body.index(
+        "apt-get install"
+    )
     for package in ("samba-ad-dc", "samba-ad-provision", "krb5-user", "winbind", "ldb-tools"):
         assert package in body

@@ -36,7 +36,10 @@ def test_overlay_has_the_contract_shape(tmp_path):
 def test_components_overlays_merge_and_drop_independently(tmp_path):
     state.write_overlay(tmp_path, "hosts", {"a": {"ansible_port": 1}, "b": {"ansible_port": 2}})
     state.write_overlay(tmp_path, "sim", {"b": {"pve_api_url": "https://127.0.0.1:8006"}})
-    assert state.load_overlay(tmp_path)["b"] == {"ansible_port": 2, "pve_api_url": "https://127.0.0.1:8006"}
+    assert state.load_overlay(tmp_path)["b"] == {
+        "ansible_port": 2,
+        "pve_api_url": "https://127.0.0.1:8006",
+    }
     state.write_overlay(tmp_path, "hosts", None)
     assert state.load_overlay(tmp_path) == {"b": {"pve_api_url": "https://127.0.0.1:8006"}}
     state.write_overlay(tmp_path, "sim", None)
@@ -51,7 +54,9 @@ def test_overlay_reaches_the_generated_inventory(tmp_path):
     registry = load_registry(Path(__file__).resolve().parents[3] / "inventories" / "lab")
     host = next(iter(build_inventory(registry)["samba_dc"]["hosts"]))
     state.write_overlay(tmp_path, "hosts", {host: state.connection_vars(tmp_path, 40123)})
-    hostvars = build_inventory(registry, overlay=state.load_overlay(tmp_path))["_meta"]["hostvars"][host]
+    hostvars = build_inventory(registry, overlay=state.load_overlay(tmp_path))["_meta"]["hostvars"][
+        host
+    ]
     assert hostvars["ansible_host"] == "127.0.0.1"
     assert hostvars["ansible_port"] == 40123
 
@@ -67,9 +72,16 @@ def test_corrupt_overlay_names_the_file(tmp_path):
 def test_known_hosts_and_ssh_config(tmp_path):
     state.write_ssh_files(tmp_path, {"dc1.x": {"port": 40022, "host_key": HOST_KEY}})
     known = state.known_hosts_path(tmp_path).read_text()
-    assert known == "[127.0.0.1]:40022 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPEnlzbV9lKS/rrcmXrEAD7cdvaQ1E2CFvvFWgHrra+Y\n"
+    assert (
+        known
+        == "[127.0.0.1]:40022 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPEnlzbV9lKS/rrcmXrEAD7cdvaQ1E2CFvvFWgHrra+Y\n"
+    )
     config = state.ssh_config_path(tmp_path).read_text()
-    assert "Host dc1.x\n" in config and "Port 40022" in config and "StrictHostKeyChecking yes" in config
+    assert (
+        "Host dc1.x\n" in config
+        and "Port 40022" in config
+        and "StrictHostKeyChecking yes" in config
+    )
     assert "HostName 127.0.0.1" in config
     assert state.known_hosts_path(tmp_path).stat().st_mode & 0o077 == 0
 
