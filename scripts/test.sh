@@ -25,8 +25,7 @@ stage "unit tests"
 run_pytest tests/unit -n 2
 
 stage "lab images (built once, cached by recipe hash)"
-python -m fleet.cli.lab_hosts image base
-python -m fleet.cli.lab_hosts image samba
+fleet lab image base samba
 
 marks="not slow"
 [ "${FLEET_TESTS:-}" = all ] && marks=""

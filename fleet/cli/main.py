@@ -41,6 +41,7 @@ SUMMARIES: dict[str, str] = {
     "up": "Build the image if needed and start the lab.",
     "down": "Remove everything the lab made.",
     "status": "Lab hosts, ports and health.",
+    "image": "Build (or find cached) the lab host images.",
     "sim": "Serve one API simulator in the foreground.",
 }
 
