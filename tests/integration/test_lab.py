@@ -85,8 +85,13 @@ def processes_mentioning(*needles: str) -> list[str]:
 
 
 def test_up_starts_one_container_per_linux_host_on_loopback(lab):
-    hosts = lab.first_up["hosts"]
+    rows = lab.first_up["hosts"]
+    hosts = [h for h in rows if h["component"] == "hosts"]
     assert sorted(h["name"] for h in hosts) == HOSTS
+    # the API simulators come up with the hosts: one device per kind and lab site
+    assert sorted(h["name"] for h in rows if h["component"].startswith("sim_")) == sorted(
+        f"{kind}:{site}" for kind in ("opnsense", "opsi", "pve") for site in SITES
+    )
     assert all(h["healthy"] for h in hosts), hosts
     containers = lab.containers()
     assert sorted(c["Labels"]["io.fleet.lab.host"] for c in containers) == HOSTS
@@ -123,13 +128,14 @@ def test_status_lists_every_host_healthy(lab):
     rc, data = lab.fleet_json("lab", "status")
     assert rc == 0, data
     assert data["healthy"] is True
-    assert sorted(h["name"] for h in data["hosts"]) == HOSTS
-    assert {h["name"]: h["site"] for h in data["hosts"]} == {
+    hosts = [h for h in data["hosts"] if h["component"] == "hosts"]
+    assert sorted(h["name"] for h in hosts) == HOSTS
+    assert {h["name"]: h["site"] for h in hosts} == {
         h: site for site, hosts in SITES.items() for h in hosts
     }
     state = json.loads((lab.lab_dir / "state.json").read_text())
     recorded = state["components"]["hosts"]["hosts"]
-    for h in data["hosts"]:
+    for h in hosts:
         assert h["healthy"] and h["state"] == "running"
         assert h["endpoint"] == f"127.0.0.1:{recorded[h['name']]['port']}"
     # text output for people
