@@ -4,7 +4,9 @@
    lab (a converged site: the no-op run a nightly converge mostly is) against plain
    `ansible-playbook` on the same playbook, the same inventory and the same settings (the
    inventory, env vars and extra vars fleet wrote into its private_data_dir). Runs
-   alternate fleet / plain so machine load hits both alike; the ratio is of medians.
+   alternate in ABBA order so machine load and warm caches hit both alike; the ratio is of
+   medians, and CPU seconds of both process trees are recorded too (on a loaded machine
+   wall time mostly measures the neighbours).
    Needs the lab: `fleet lab up` first.
 2. Event parsing (target ≥ 20,000 events/s): 100,000 events recorded from real runs
    (tests/fixtures/events/*.jsonl, cycled), parsed by the pure parser; also with JSON decoding
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -41,7 +44,16 @@ EVENT_COUNT = 100_000
 TARGETS = {"wrapper_overhead_ratio_max": 1.03, "event_parse_per_s_min": 20_000}
 
 
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+CPU: list[float] = []  # CPU seconds (user+sys) of each measured command's process tree
+
+
 def fleet_deploy() -> tuple[float, dict]:
+    cpu = children_cpu()
     start = time.perf_counter()
     done = subprocess.run(
         [
@@ -63,6 +75,7 @@ def fleet_deploy() -> tuple[float, dict]:
         env={**os.environ, "NO_COLOR": "1"},
     )
     elapsed = time.perf_counter() - start
+    CPU.append(children_cpu() - cpu)
     if done.returncode != 0:
         raise SystemExit(f"fleet deploy failed ({done.returncode}): {done.stderr[-2000:]}")
     return elapsed, json.loads(done.stdout)
@@ -86,9 +99,11 @@ def plain_command(run_dir: Path) -> tuple[list[str], dict, Path]:
 
 
 def plain_playbook(argv: list[str], env: dict, cwd: Path) -> float:
+    cpu = children_cpu()
     start = time.perf_counter()
     done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
+    CPU.append(children_cpu() - cpu)
     if done.returncode != 0:
         raise SystemExit(f"ansible-playbook failed ({done.returncode}): {done.stdout[-2000:]}")
     if "changed=0" not in done.stdout:
@@ -100,13 +115,25 @@ def bench_overhead(repeat: int) -> dict:
     _, first = fleet_deploy()  # converge (and warm the fact cache, ControlPersist, …)
     run_dir = REPO / ".fleet" / "runs" / first["run_id"] / SITE
     argv, env, cwd = plain_command(run_dir)
-    fleet_s, plain_s = [], []
-    for _ in range(repeat):
+    fleet_s, plain_s, fleet_cpu, plain_cpu = [], [], [], []
+
+    def one_fleet() -> None:
         elapsed, data = fleet_deploy()
+        fleet_cpu.append(CPU[-1])
         if data["sites"][0]["totals"]["changed"]:
             raise SystemExit("the site is not converged: fleet run changed something")
         fleet_s.append(elapsed)
+
+    def one_plain() -> None:
         plain_s.append(plain_playbook(argv, env, cwd))
+        plain_cpu.append(CPU[-1])
+
+    # ABBA order (fleet, plain, plain, fleet, …): whichever runs second in a pair finds warm
+    # SSH control masters and page cache; alternating cancels that bias out.
+    for index in range(repeat):
+        first, second = (one_fleet, one_plain) if index % 2 == 0 else (one_plain, one_fleet)
+        first()
+        second()
     ratio = statistics.median(fleet_s) / statistics.median(plain_s)
     return {
         "what": f"fleet deploy {SITE} --component base (converged lab site, 2 hosts) vs "
@@ -116,8 +143,14 @@ def bench_overhead(repeat: int) -> dict:
         "fleet_median_s": round(statistics.median(fleet_s), 2),
         "plain_median_s": round(statistics.median(plain_s), 2),
         "ratio": round(ratio, 3),
+        "order": "ABBA (fleet first in even pairs, plain first in odd pairs)",
         "per_pair_ratios": [round(f / p, 3) for f, p in zip(fleet_s, plain_s, strict=True)],
         "target_max": TARGETS["wrapper_overhead_ratio_max"],
+        # CPU seconds of each process tree: less sensitive than wall time to other load
+        "fleet_cpu_s": [round(x, 2) for x in fleet_cpu],
+        "plain_cpu_s": [round(x, 2) for x in plain_cpu],
+        "cpu_ratio": round(statistics.median(fleet_cpu) / statistics.median(plain_cpu), 3),
+        "loadavg_1m_after": round(os.getloadavg()[0], 2),
     }
 
 
