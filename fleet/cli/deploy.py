@@ -243,9 +243,8 @@ def render_text(run, streaks) -> None:
     from fleet.report.diff import diffs_text
 
     console = Console(no_color=not use_color(), highlight=False, soft_wrap=True)
-    table = Table(title=f"fleet {run.command} {run.run_id}", show_lines=False)
-    for column in ("site", "status", "ok", "changed", "failed", "unreachable", "time", "note"):
-        table.add_column(column)
+    columns = ("site", "status", "ok", "changed", "failed", "unreachable", "time", "note")
+    rows = []
     for result in run.sites:
         t = result.totals()
         note = result.message.splitlines()[0] if result.message else ""
@@ -253,17 +252,31 @@ def render_text(run, streaks) -> None:
             note = f"{result.failures[0].task}: {result.failures[0].message.splitlines()[0]}"
         if result.site in streaks:
             note = (note + " " if note else "") + f"drifting since {streaks[result.site].since}"
-        table.add_row(
-            result.site,
-            result.status,
-            str(t.ok),
-            str(t.changed),
-            str(t.failed),
-            str(t.unreachable),
-            f"{result.duration:.1f}s",
-            note[:80],
+        rows.append(
+            (
+                result.site,
+                result.status,
+                str(t.ok),
+                str(t.changed),
+                str(t.failed),
+                str(t.unreachable),
+                f"{result.duration:.1f}s",
+                note[:120],
+            )
         )
-    console.print(table)
+    if use_color():
+        table = Table(title=f"fleet {run.command} {run.run_id}", show_lines=False)
+        for column in columns:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    else:  # plain lines: no TTY, or NO_COLOR
+        console.print(f"fleet {run.command} {run.run_id}", markup=False)
+        widths = [max(len(r[i]) for r in [columns, *rows]) for i in range(len(columns))]
+        for row in [columns, *rows]:
+            line = "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+            console.print(line, markup=False)
     for result in run.sites:
         if run.mode == "check" and result.changed:
             console.print(f"\n{result.site}: {len(result.changed)} change(s) pending", markup=False)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fleet.fsutil import atomic_write
 from fleet.history import Streak
 from fleet.report.diff import diffs_text
 from fleet.runner.result import FleetRun, RunResult
@@ -139,7 +139,4 @@ def render(
 
 
 def write(run: FleetRun, path: Path, sites=None, streaks=None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(render(run, sites, streaks), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, render(run, sites, streaks))

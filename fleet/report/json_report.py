@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fleet.fsutil import atomic_write
 from fleet.history import Streak
 from fleet.runner.result import FleetRun
 
@@ -34,5 +35,4 @@ def summary(run: FleetRun) -> dict:
 
 
 def write(run: FleetRun, path: Path, streaks: dict[str, Streak] | None = None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(build(run, streaks), indent=2, sort_keys=True) + "\n")
+    atomic_write(path, json.dumps(build(run, streaks), indent=2, sort_keys=True) + "\n")

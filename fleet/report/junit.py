@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from fleet.fsutil import atomic_write
 from fleet.report.diff import diffs_text
 from fleet.runner.result import CANCELLED, ERROR, LOCKED, NOT_RUN, FleetRun, RunResult
 
@@ -90,5 +91,4 @@ def render(run: FleetRun) -> str:
 
 
 def write(run: FleetRun, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(run), encoding="utf-8")
+    atomic_write(path, render(run))

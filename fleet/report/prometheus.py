@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 
+from fleet.fsutil import atomic_write
 from fleet.runner.result import FleetRun
 
 METRICS = {
@@ -62,7 +62,4 @@ def render(run: FleetRun) -> str:
 
 def write(run: FleetRun, path: Path) -> None:
     """Atomic: the textfile collector must never read a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(render(run), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, render(run))

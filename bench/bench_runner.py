@@ -1,0 +1,232 @@
+"""Runner benchmarks: wrapper overhead against plain ansible-playbook, and event parsing.
+
+1. Wrapper overhead (target ratio ≤ 1.03): `fleet deploy 0180120H --component base` on the
+   lab (a converged site: the no-op run a nightly converge mostly is) against plain
+   `ansible-playbook` on the same playbook, the same inventory and the same settings (the
+   inventory, env vars and extra vars fleet wrote into its private_data_dir). Runs
+   alternate in ABBA order so machine load and warm caches hit both alike; the ratio is of
+   medians, and CPU seconds of both process trees are recorded too (on a loaded machine
+   wall time mostly measures the neighbours).
+   Needs the lab: `fleet lab up` first.
+2. Event parsing (target ≥ 20,000 events/s): 100,000 events recorded from real runs
+   (tests/fixtures/events/*.jsonl, cycled), parsed by the pure parser; also with JSON decoding
+   of each line, as reading artifacts does.
+
+Figures go to bench/results/runner.json. Run: .venv/bin/python bench/bench_runner.py [--repeat N]
+[--parse-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import write_results  # noqa: E402
+from fleet.runner.events import parse_events  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+FLEET = str(BIN / "fleet")
+EVENTS = REPO / "tests" / "fixtures" / "events"
+SITE = "0180120H"
+EVENT_COUNT = 100_000
+TARGETS = {"wrapper_overhead_ratio_max": 1.03, "event_parse_per_s_min": 20_000}
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+CPU: list[float] = []  # CPU seconds (user+sys) of each measured command's process tree
+
+
+def playbook_span(run_id: str) -> float:
+    """Seconds from the first to the last event of a fleet run: ansible-playbook's own work."""
+    events_dir = REPO / ".fleet" / "runs" / run_id / SITE / "artifacts" / run_id / "job_events"
+    stamps = sorted(
+        datetime.fromisoformat(json.loads(p.read_text())["created"])
+        for p in events_dir.glob("*.json")
+    )
+    return (stamps[-1] - stamps[0]).total_seconds()
+
+
+def fleet_deploy() -> tuple[float, dict]:
+    cpu = children_cpu()
+    start = time.perf_counter()
+    done = subprocess.run(
+        [
+            FLEET,
+            "-o",
+            "json",
+            "--registry",
+            "inventories/lab",
+            "deploy",
+            SITE,
+            "--component",
+            "base",
+            "--state-db",
+            str(REPO / ".fleet" / "bench-state.db"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    elapsed = time.perf_counter() - start
+    CPU.append(children_cpu() - cpu)
+    if done.returncode != 0:
+        raise SystemExit(f"fleet deploy failed ({done.returncode}): {done.stderr[-2000:]}")
+    return elapsed, json.loads(done.stdout)
+
+
+def plain_command(run_dir: Path) -> tuple[list[str], dict, Path]:
+    """ansible-playbook with exactly what fleet gave ansible-runner in `run_dir`."""
+    envvars = yaml.safe_load((run_dir / "env" / "envvars").read_text())
+    env = {**os.environ, **{k: str(v) for k, v in envvars.items()}}
+    env.pop("FLEET_RUN_DIR", None)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    argv = [
+        str(BIN / "ansible-playbook"),
+        "-i",
+        str(run_dir / "inventory"),
+        "-e",
+        f"@{run_dir / 'env' / 'extravars'}",
+        "playbooks/base.yml",
+    ]
+    return argv, env, run_dir / "project"
+
+
+def plain_playbook(argv: list[str], env: dict, cwd: Path) -> float:
+    cpu = children_cpu()
+    start = time.perf_counter()
+    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    CPU.append(children_cpu() - cpu)
+    if done.returncode != 0:
+        raise SystemExit(f"ansible-playbook failed ({done.returncode}): {done.stdout[-2000:]}")
+    if "changed=0" not in done.stdout:
+        raise SystemExit("the site is not converged: plain run changed something")
+    return elapsed
+
+
+def bench_overhead(repeat: int) -> dict:
+    _, first = fleet_deploy()  # converge (and warm the fact cache, ControlPersist, …)
+    run_dir = REPO / ".fleet" / "runs" / first["run_id"] / SITE
+    argv, env, cwd = plain_command(run_dir)
+    fleet_s, plain_s, fleet_cpu, plain_cpu, outside = [], [], [], [], []
+
+    def one_fleet() -> None:
+        elapsed, data = fleet_deploy()
+        fleet_cpu.append(CPU[-1])
+        if data["sites"][0]["totals"]["changed"]:
+            raise SystemExit("the site is not converged: fleet run changed something")
+        fleet_s.append(elapsed)
+        outside.append(elapsed - playbook_span(data["run_id"]))
+
+    def one_plain() -> None:
+        plain_s.append(plain_playbook(argv, env, cwd))
+        plain_cpu.append(CPU[-1])
+
+    # ABBA order (fleet, plain, plain, fleet, …): whichever runs second in a pair finds warm
+    # SSH control masters and page cache; alternating cancels that bias out.
+    for index in range(repeat):
+        first, second = (one_fleet, one_plain) if index % 2 == 0 else (one_plain, one_fleet)
+        first()
+        second()
+    ratio = statistics.median(fleet_s) / statistics.median(plain_s)
+    return {
+        "what": f"fleet deploy {SITE} --component base (converged lab site, 2 hosts) vs "
+        "ansible-playbook with the same inventory, env and extra vars",
+        "fleet_s": [round(x, 2) for x in fleet_s],
+        "plain_s": [round(x, 2) for x in plain_s],
+        "fleet_median_s": round(statistics.median(fleet_s), 2),
+        "plain_median_s": round(statistics.median(plain_s), 2),
+        "ratio": round(ratio, 3),
+        "order": "ABBA (fleet first in even pairs, plain first in odd pairs)",
+        "per_pair_ratios": [round(f / p, 3) for f, p in zip(fleet_s, plain_s, strict=True)],
+        "target_max": TARGETS["wrapper_overhead_ratio_max"],
+        # CPU seconds of each process tree: less sensitive than wall time to other load
+        "fleet_cpu_s": [round(x, 2) for x in fleet_cpu],
+        "plain_cpu_s": [round(x, 2) for x in plain_cpu],
+        "cpu_ratio": round(statistics.median(fleet_cpu) / statistics.median(plain_cpu), 3),
+        "loadavg_1m_after": round(os.getloadavg()[0], 2),
+        # fleet's wall time outside the playbook's first..last event: CLI start, registry and
+        # inventory, ansible-runner and ansible-playbook start-up, history, reports
+        "fleet_outside_playbook_s": [round(x, 2) for x in outside],
+    }
+
+
+def recorded_lines() -> list[str]:
+    lines = []
+    for path in sorted(EVENTS.glob("*.jsonl")):
+        lines.extend(path.read_text().splitlines())
+    return lines
+
+
+def bench_parse() -> dict:
+    runs = []
+    for path in sorted(EVENTS.glob("*.jsonl")):
+        runs.append(path.read_text().splitlines())
+    # cycle whole recorded runs until 100,000 events, each run parsed as one site run
+    batches, total = [], 0
+    while total < EVENT_COUNT:
+        for lines in runs:
+            take = lines[: EVENT_COUNT - total]
+            batches.append(take)
+            total += len(take)
+            if total >= EVENT_COUNT:
+                break
+    decoded = [[json.loads(line) for line in batch] for batch in batches]
+
+    def parse_dicts() -> None:
+        for batch in decoded:
+            parse_events(batch, SITE, "check")
+
+    def parse_lines() -> None:
+        for batch in batches:
+            parse_events((json.loads(line) for line in batch), SITE, "check")
+
+    out = {"events": total, "site_runs": len(batches)}
+    for name, fn in (("parse", parse_dicts), ("json_decode_and_parse", parse_lines)):
+        samples = []
+        for _ in range(3):
+            start = time.perf_counter()
+            fn()
+            samples.append(time.perf_counter() - start)
+        best = min(samples)
+        out[name] = {
+            "seconds": [round(s, 3) for s in samples],
+            "events_per_s": int(total / statistics.median(samples)),
+            "events_per_s_best": int(total / best),
+        }
+    out["target_events_per_s_min"] = TARGETS["event_parse_per_s_min"]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--parse-only", action="store_true")
+    args = parser.parse_args()
+    results: dict = {"targets": TARGETS, "event_parsing": bench_parse()}
+    if not args.parse_only:
+        results["wrapper_overhead"] = bench_overhead(args.repeat)
+    path = write_results("runner", results)
+    print(path.read_text())
+
+
+if __name__ == "__main__":
+    main()
