@@ -259,8 +259,12 @@ def test_service_state_module(run_module, host):
     host.check_output("systemctl stop fleet-samba-backup.timer")
     checked = run_module("fleet_service_state", args, check=True)
     assert checked["changed"] is True
-    assert checked["diff"]["before"] == {"fleet-samba-backup.timer": {"enabled": True, "active": False}}
-    assert checked["diff"]["after"] == {"fleet-samba-backup.timer": {"enabled": True, "active": True}}
+    assert checked["diff"]["before"] == {
+        "fleet-samba-backup.timer": {"enabled": True, "active": False}
+    }
+    assert checked["diff"]["after"] == {
+        "fleet-samba-backup.timer": {"enabled": True, "active": True}
+    }
     assert not host.service("fleet-samba-backup.timer").is_running
     assert run_module("fleet_service_state", args)["changed"] is True
     assert host.service("fleet-samba-backup.timer").is_running
