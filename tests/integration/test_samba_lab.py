@@ -107,7 +107,7 @@ def site(tmp_path_factory, lab):
     }
 
 
-def fleet(site, command: str, *extra: str) -> tuple[int, dict]:
+def fleet(site, command: str, *extra: str, users: Path | None = None) -> tuple[int, dict]:
     args = [
         str(FLEET),
         "--registry",
@@ -121,7 +121,7 @@ def fleet(site, command: str, *extra: str) -> tuple[int, dict]:
         "--vault-password-file",
         str(site["password_file"]),
         "-e",
-        f"samba_ad_dc_users_csv={site['users']}",
+        f"samba_ad_dc_users_csv={users or site['users']}",
         *extra,
     ]
     if command == "deploy":
@@ -133,7 +133,8 @@ def fleet(site, command: str, *extra: str) -> tuple[int, dict]:
         pytest.fail(
             f"fleet {command} printed no JSON (exit {done.returncode}):\n{done.stdout}\n{done.stderr}"
         )
-    assert not report["sites"][0]["failures"], report["sites"][0]["failures"]
+    if users is None:
+        assert not report["sites"][0]["failures"], report["sites"][0]["failures"]
     return done.returncode, report
 
 
@@ -236,3 +237,26 @@ def test_deploy_drift_repair(lab, site):
 
     rc, after = fleet(site, "drift")
     assert (rc, changed_tasks(after)) == (0, {})
+
+
+def test_a_bad_export_is_refused_before_anything_changes(lab, site, tmp_path):
+    bad = tmp_path / "bad-export.csv"
+    # Latin-1, a valid new user first, then a duplicate login and an unknown class
+    bad.write_bytes(
+        (
+            USERS_CSV + "pnouveau;Paul;Nouveau;eleve;1G1\njdupont;Jean;Dupont;eleve;TG1\n"
+            "zlast;Zoé;Last;eleve;9Z9\n"
+        ).encode("cp1252")
+    )
+    before = hand_state(lab)
+    rc, report = fleet(site, "deploy", users=bad)
+    assert rc != 0
+    result = report["sites"][0]
+    assert result["changed"] == [], "something was applied"
+    messages = " ".join(f["message"] for f in result["failures"])
+    assert "bad-export.csv refused, nothing applied" in messages
+    assert "bad-export.csv:6: login: login 'jdupont' is already used on line 2" in messages
+    assert "bad-export.csv:7: class: unknown class '9Z9'" in messages
+    assert hand_state(lab) == before
+    users = dc(lab, f"ldbsearch -H {SAM} -b {BASE_DN} '(sAMAccountName=pnouveau)' dn")
+    assert "dn:" not in users
