@@ -62,7 +62,7 @@ def site_problems(
         for m in naming.check_netbios(netbios, dc_hostname, taken_netbios)
     ]
     if ou_tree is not None:
-        _, tree_problems = naming.ou_paths(ou_tree, classes, rooms)
+        _, tree_problems = naming.ou_paths(ou_tree, classes, rooms, naming.DEFAULT_OU_PER)
         problems += [Problem(file, "samba_ad.ous", m) for m in tree_problems]
     return problems
 

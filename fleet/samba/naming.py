@@ -22,6 +22,14 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 # OU keys understood in a tree entry; "per" expands one child per class or room.
 TREE_KEYS = {"name", "description", "children", "per"}
 PER_VALUES = ("classes", "rooms")
+# Top-level OUs that get one child per class or per room when the tree gives plain names (the
+# registry's flat lists). The role's default samba_ad_ou_per holds the same mapping.
+DEFAULT_OU_PER = {
+    "Eleves": "classes",
+    "Apprentis": "classes",
+    "Etudiants": "classes",
+    "Ordinateurs": "rooms",
+}
 
 
 def check_realm(realm: str, dns_domain: str) -> list[str]:

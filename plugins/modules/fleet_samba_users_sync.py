@@ -31,6 +31,10 @@ options:
   must_change_password: {description: New users must change their password at first logon., type: bool, default: true}
   initial_passwords_file: {description: Where new users' passwords are appended (mode 0600)., type: path, default: /var/lib/fleet/samba/initial-passwords.csv}
   allow_destroy: {description: Delete leavers instead of disabling them., type: bool, default: false}
+  validate_only:
+    description: Only parse and check the file (no directory access); the role runs this on the controller before changing anything.
+    type: bool
+    default: false
 author: fleet
 """
 
@@ -160,6 +164,7 @@ def main():
                 "no_log": False,
             },
             "allow_destroy": {"type": "bool", "default": False},
+            "validate_only": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )
@@ -190,6 +195,8 @@ def main():
             encoding=parsed.encoding,
         )
     result = {"changed": False, "encoding": parsed.encoding, "users": len(parsed.users)}
+    if p["validate_only"]:
+        module.exit_json(**result)
     result.update({kind: [] for kind in KINDS})
     try:
         samdb = open_samdb(module)

@@ -251,3 +251,21 @@ def test_users_sync_refuses_a_bad_file_and_applies_nothing(
     assert "bad.csv refused, nothing applied" in result["msg"]
     assert expected in result["msg"]
     assert directory() == before
+
+
+def test_service_state_module(run_module, host):
+    args = {"name": "fleet-samba-backup.timer"}
+    assert run_module("fleet_service_state", args)["changed"] is False
+    host.check_output("systemctl stop fleet-samba-backup.timer")
+    checked = run_module("fleet_service_state", args, check=True)
+    assert checked["changed"] is True
+    assert checked["diff"]["before"] == {
+        "fleet-samba-backup.timer": {"enabled": True, "active": False}
+    }
+    assert checked["diff"]["after"] == {
+        "fleet-samba-backup.timer": {"enabled": True, "active": True}
+    }
+    assert not host.service("fleet-samba-backup.timer").is_running
+    assert run_module("fleet_service_state", args)["changed"] is True
+    assert host.service("fleet-samba-backup.timer").is_running
+    assert run_module("fleet_service_state", args)["changed"] is False

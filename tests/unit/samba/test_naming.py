@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fleet.samba import site_problems
 from fleet.samba.naming import check_netbios, check_ou_name, check_realm, ou_paths, path_to_dn
 
@@ -94,3 +96,42 @@ def test_site_problems_name_file_and_field():
     )
     assert {p.field for p in found} == {"samba_ad.realm", "samba_ad.netbios", "samba_ad.ous"}
     assert all(p.file == "sites/0450050K.yml" for p in found)
+
+
+def test_flat_registry_lists_expand_per_class_and_room_by_name():
+    # the generated inventory gives the region's flat list; Eleves/Ordinateurs get children
+    paths, problems = ou_paths(
+        ["Eleves", "Enseignants", "Ordinateurs"],
+        classes=["1G1"],
+        rooms=["CDI"],
+        per={"Eleves": "classes", "Ordinateurs": "rooms"},
+    )
+    assert problems == []
+    assert [p for p, _ in paths] == [
+        "Eleves",
+        "Eleves/1G1",
+        "Enseignants",
+        "Ordinateurs",
+        "Ordinateurs/CDI",
+    ]
+
+
+def test_site_problems_accept_the_lab_registry_and_catch_a_clash_with_the_dc_name():
+    from fleet.registry import load_registry
+
+    registry = load_registry(Path(__file__).resolve().parents[3] / "inventories/lab")
+    for uai, site in registry.sites.items():
+        ad = site.samba_ad
+        if ad is None:
+            continue
+        tree = [*registry.region.samba.ou_tree[site.kind], *ad.extra_ous]
+        domain = registry.domain(uai)
+        assert (
+            site_problems(
+                "f", ad.realm, ad.netbios, domain, "dc1", None, tree, ad.classes, ad.rooms
+            )
+            == []
+        )
+        clash = site_problems("f", ad.realm, "DC1", domain, f"dc1.{domain}")
+        assert [p.field for p in clash] == ["samba_ad.netbios"]
+        assert "clashes with the DC's host name" in clash[0].message
