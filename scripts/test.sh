@@ -9,7 +9,7 @@ SECONDS=0
 stage() { echo "== $1 (at ${SECONDS}s)"; }
 
 # pytest exits 5 when a selection holds no test: that is a broken selection, not a pass.
-run_pytest() { pytest -q -p no:cacheprovider "$@"; }
+run_pytest() { pytest -q -p no:cacheprovider --durations=15 "$@"; }
 
 stage "lint"
 ruff check fleet tests bench plugins
