@@ -200,6 +200,14 @@ def check_site(region: Region, site: Site, shown: str, stem: str) -> list[Proble
             add("kind", f"region.yml has no samba.ou_tree for kind {site.kind.value}")
         if "ad_dc" not in used_templates:
             add("guests", "samba_ad is set but no guest uses the ad_dc template")
+        for guest in site.guests:
+            # Samba refuses to provision a domain whose NetBIOS name equals the DC's host name.
+            if guest.template == "ad_dc" and guest.name.upper() == site.samba_ad.netbios.upper():
+                add(
+                    "samba_ad.netbios",
+                    f"NetBIOS name {site.samba_ad.netbios!r} clashes with the DC's host name "
+                    f"{guest.name!r}; pick another (e.g. the site's kind prefix + UAI)",
+                )
     elif "ad_dc" in used_templates:
         add("samba_ad", "a guest uses the ad_dc template but the site has no samba_ad section")
 

@@ -76,11 +76,9 @@ def test_bad_ad_settings_exit_3_naming_file_and_field(tmp_path, old, new, field,
     assert message in line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs fleet.samba.site_problems wired into fleet/registry/validate.py (lead)",
-)
 def test_netbios_name_equal_to_the_dc_host_name_is_refused(tmp_path):
     done = validate(tmp_path, "netbios: LY0450050K", "netbios: DC1")
-    assert done.returncode == 3
-    assert "clashes with the DC's host name" in done.stdout + done.stderr
+    assert done.returncode == 3, done.stdout + done.stderr
+    out = done.stdout + done.stderr
+    line = next((ln for ln in out.splitlines() if SITE in ln and "samba_ad.netbios" in ln), "")
+    assert "clashes with the DC's host name" in line, out
