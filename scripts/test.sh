@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: set up, lint, then unit, integration (lab) and Molecule tests.
-# What CI runs (.ci/run). Slow suites (`-m slow`) run deliberately: FLEET_TESTS=all ./scripts/test.sh
+# What CI runs (.ci/run). Slow suites (`-m slow`, the samba_ad_dc Molecule scenario) run
+# deliberately: FLEET_TESTS=all ./scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh

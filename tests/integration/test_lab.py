@@ -261,7 +261,6 @@ def test_up_after_a_crash_repairs_the_lab(lab):
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-@pytest.mark.slow
 def test_a_host_killed_mid_deploy_is_reported_unreachable_and_the_other_site_succeeds(lab):
     victim, site_of_victim, other_site = "pve1.0180120h.lab.fleet.test", "0180120H", "0450050K"
     out = lab.root / "deploy.json"

@@ -20,7 +20,7 @@ from fleet.lab.image import image_ref
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 
-pytestmark = [pytest.mark.molecule, pytest.mark.lab, pytest.mark.slow]
+pytestmark = [pytest.mark.molecule, pytest.mark.lab]
 
 
 def molecule_env(tmp_path: Path) -> dict[str, str]:

@@ -19,8 +19,6 @@ from fleet.runner.execute import process_env, run_site
 from fleet.runner.prepare import prepare_site_dir
 from fleet.runner.spec import RunSpec
 
-pytestmark = pytest.mark.slow
-
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = REPO / "tests" / "fixtures" / "playbooks"
 BIN = Path(sys.executable).parent

@@ -23,7 +23,7 @@ import pytest
 
 from fleet.lab.hosts import container_name
 
-pytestmark = [pytest.mark.lab, pytest.mark.slow]
+pytestmark = [pytest.mark.lab]
 
 PROJECT = Path(__file__).resolve().parents[2]
 FLEET = Path(sys.executable).with_name("fleet")

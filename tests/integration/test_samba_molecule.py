@@ -1,8 +1,10 @@
 """`molecule test -s samba_ad_dc`: the role against a real Samba AD DC in podman, offline.
 
 Sequence: dependency (builds/reuses the lab's samba image), destroy, syntax, create, converge,
-idempotence, verify (testinfra: the DC checks and the per-module tests), destroy. About 15
-minutes on 2 cores; stage timings are recorded in bench/results/samba.json.
+idempotence, verify (testinfra: the DC checks and the per-module tests), destroy. About 6 to 10
+minutes on 2 cores; stage timings are in bench/results/samba.json. Marked slow: the default run
+(CI) covers the role on a real DC through tests/integration/test_samba_lab.py (deploy,
+idempotence, drift, repair); run this one with FLEET_TESTS=all or `molecule test -s samba_ad_dc`.
 """
 
 from __future__ import annotations
