@@ -1,6 +1,7 @@
 """fleet deploy / plan / drift against REAL lab hosts (podman containers, sshd on 127.0.0.1).
 
-One lab for the whole module (`fleet lab up` is idempotent), site 0180120H (pve1 + dc1):
+The session's shared test lab (conftest `lab_up`: a throw-away project with its own lab, never
+the developer's), site 0180120H (pve1 + dc1):
 - deploy --component base applies (changed > 0), a second deploy changes nothing, plan exit 0;
 - a hand-made change on a host: drift exits 2, reports that object with its diff, and changes
   nothing (the file is re-read afterwards); reports (HTML, JUnit, Prometheus) name it;
@@ -31,6 +32,9 @@ from fleet.lab.hosts import container_name
 pytestmark = pytest.mark.lab
 
 REPO = Path(__file__).resolve().parents[2]
+# The test project of the shared lab (set by the `lab` fixture): fleet runs there, so its
+# .fleet/ (runs, locks, lab state) is the test lab's, not the checkout's.
+ROOT = REPO
 FLEET = str(Path(sys.executable).parent / "fleet")
 LAB_REGISTRY = "inventories/lab"
 SITE = "0180120H"
@@ -49,7 +53,7 @@ def podman_env() -> dict:
 def on_host(host: str, *argv: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run a command inside a lab host, the way an admin with console access would."""
     return subprocess.run(
-        ["podman", "exec", container_name(REPO, host), *argv],
+        ["podman", "exec", container_name(ROOT, host), *argv],
         env=podman_env(),
         capture_output=True,
         text=True,
@@ -73,7 +77,7 @@ def fleet(*args: str, registry: str = LAB_REGISTRY, timeout: int = 300, **env: s
     """`fleet --output json --registry R ARGS…` from the project root; (rc, json, stderr)."""
     done = subprocess.run(
         [FLEET, "--output", "json", "--registry", registry, *args],
-        cwd=REPO,
+        cwd=ROOT,
         env=fleet_env(**env),
         capture_output=True,
         text=True,
@@ -91,20 +95,13 @@ def site_of(data: dict, uai: str) -> dict:
 
 
 @pytest.fixture(scope="session")
-def lab():
-    """The lab of this checkout, brought up once (idempotent: an already-up lab is reused)."""
-    if shutil.which("podman") is None:
-        pytest.fail("podman is not installed: run scripts/setup.sh (lab tests need it)")
-    done = subprocess.run(
-        [FLEET, "--output", "json", "lab", "up"],
-        cwd=REPO,
-        env=fleet_env(),
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    hosts = {h["name"]: h for h in json.loads(done.stdout)["hosts"]}
+def lab(lab_up):
+    """The shared test lab; its project becomes the working directory of every fleet call."""
+    global ROOT
+    ROOT = lab_up.root
+    rc, data = lab_up.fleet_json("lab", "up")  # idempotent: reports the running hosts
+    assert rc == 0, data
+    hosts = {h["name"]: h for h in data["hosts"]}
     assert hosts[PVE1]["healthy"] and hosts[DC1]["healthy"], hosts
     return hosts
 
@@ -147,7 +144,7 @@ def test_history_lists_both_deploys(deploys):
     db = deploys[2]
     done = subprocess.run(
         [FLEET, "--output", "json", "runs", "list", "--site", SITE, "--state-db", str(db)],
-        cwd=REPO,
+        cwd=ROOT,
         env=fleet_env(),
         capture_output=True,
         text=True,
@@ -242,7 +239,7 @@ def test_lock_then_ctrl_c(lab, tmp_path):
     ):
         on_host(host, "rm", "-rf", REMOTE_DIR)  # so the quick site's marker is a change
         on_host(host, "mkdir", "-p", REMOTE_DIR)
-    lock_file = REPO / ".fleet" / "locks" / f"{SITE}.lock"
+    lock_file = ROOT / ".fleet" / "locks" / f"{SITE}.lock"
     first = subprocess.Popen(
         [
             FLEET,
@@ -267,7 +264,7 @@ def test_lock_then_ctrl_c(lab, tmp_path):
             "--state-db",
             str(db),
         ],
-        cwd=REPO,
+        cwd=ROOT,
         env=fleet_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -329,7 +326,7 @@ def test_lock_then_ctrl_c(lab, tmp_path):
     assert status == "interrupted"
     assert sites == {OTHER: "changed", SITE: "cancelled"}
     # no ansible-playbook left behind, the lock is free again
-    run_dir = REPO / ".fleet" / "runs" / result["run_id"]
+    run_dir = ROOT / ".fleet" / "runs" / result["run_id"]
     assert _ansible_playbooks_in(run_dir) == []
     assert lock_file.read_text() == ""
 
@@ -398,7 +395,7 @@ def test_vaulted_values_never_leak(lab, vaulted_registry, tmp_path):
     assert site_of(data, SITE)["status"] == "changed"
     # the vaulted value really reached the host (so the grep below can find something)
     assert on_host(PVE1, "cat", f"{REMOTE_DIR}/{PVE1}.secret").stdout.strip() == secret
-    run_dir = REPO / ".fleet" / "runs" / data["run_id"]
+    run_dir = ROOT / ".fleet" / "runs" / data["run_id"]
     assert not (run_dir / SITE / "env" / "vault_password").exists()
     places: dict[str, bytes] = {"stdout": stdout.encode(), "stderr": stderr.encode()}
     for root in (run_dir, reports, db.parent):

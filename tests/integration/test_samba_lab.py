@@ -2,7 +2,8 @@
 nothing, drift none, four hand-made changes that `fleet drift` reports exactly (with diffs)
 without repairing them, `fleet deploy` repairs, drift none again.
 
-Runs against this checkout's lab (`fleet lab up`, real podman containers, real Samba). The
+Runs against the session's shared test lab (conftest `lab_up`: a throw-away project with its
+own lab, never the developer's; real podman containers, real Samba). The
 lab registry is copied to a temporary directory to give the site an ansible-vault file with
 its Administrator and service-account passwords (random for this run) and the vault password
 file: the secrets never travel on a command line, and the test greps every run artifact for
@@ -26,6 +27,7 @@ from fleet.lab.hosts import container_name
 pytestmark = [pytest.mark.lab]
 
 PROJECT = Path(__file__).resolve().parents[2]
+ROOT = PROJECT  # the shared test lab's project, set by the `lab` fixture
 FLEET = Path(sys.executable).with_name("fleet")
 UAI = "0450050K"
 DC = "dc1.0450050k.lab.fleet.test"
@@ -51,12 +53,10 @@ def _env() -> dict:
 
 
 @pytest.fixture(scope="module")
-def lab():
-    done = subprocess.run(
-        [str(FLEET), "lab", "up"], cwd=PROJECT, env=_env(), capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return container_name(PROJECT, DC)
+def lab(lab_up):
+    global ROOT
+    ROOT = lab_up.root
+    return container_name(ROOT, DC)
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +126,7 @@ def fleet(site, command: str, *extra: str, users: Path | None = None) -> tuple[i
     ]
     if command == "deploy":
         args.append("--yes")
-    done = subprocess.run(args, cwd=PROJECT, env=_env(), capture_output=True, text=True)
+    done = subprocess.run(args, cwd=ROOT, env=_env(), capture_output=True, text=True)
     try:
         report = json.loads(done.stdout)
     except ValueError:
