@@ -8,12 +8,15 @@
    medians, and CPU seconds of both process trees are recorded too (on a loaded machine
    wall time mostly measures the neighbours).
    Needs the lab: `fleet lab up` first.
-2. Event parsing (target ≥ 20,000 events/s): 100,000 events recorded from real runs
+2. Speed settings (`--settings`): the same plain ansible-playbook run with each of fleet's speed
+   defaults turned off in turn (SSH pipelining, ControlPersist, the jsonfile fact cache, forks
+   sized to the site), variants interleaved round-robin; median seconds per variant.
+3. Event parsing (target ≥ 20,000 events/s): 100,000 events recorded from real runs
    (tests/fixtures/events/*.jsonl, cycled), parsed by the pure parser; also with JSON decoding
    of each line, as reading artifacts does.
 
 Figures go to bench/results/runner.json. Run: .venv/bin/python bench/bench_runner.py [--repeat N]
-[--parse-only]
+[--parse-only] [--settings]
 """
 
 from __future__ import annotations
@@ -169,6 +172,51 @@ def bench_overhead(repeat: int) -> dict:
     }
 
 
+# Each variant: env changes applied on top of what fleet wrote (None = remove the variable).
+SETTING_VARIANTS: dict[str, dict[str, str | None]] = {
+    "fleet defaults": {},
+    "no pipelining": {"ANSIBLE_PIPELINING": "False"},
+    "no ControlPersist": {"ANSIBLE_SSH_ARGS": "-C -o ControlMaster=no"},
+    "no fact cache": {
+        "ANSIBLE_GATHERING": "implicit",
+        "ANSIBLE_CACHE_PLUGIN": None,
+        "ANSIBLE_CACHE_PLUGIN_CONNECTION": None,
+        "ANSIBLE_CACHE_PLUGIN_TIMEOUT": None,
+    },
+    "forks 1": {"ANSIBLE_FORKS": "1"},
+}
+
+
+def bench_settings(repeat: int) -> dict:
+    """Plain ansible-playbook on the converged lab site, one speed default off per variant."""
+    _, first = fleet_deploy()
+    argv, env, cwd = plain_command(REPO / ".fleet" / "runs" / first["run_id"] / SITE)
+    samples: dict[str, list[float]] = {name: [] for name in SETTING_VARIANTS}
+    for _ in range(repeat):
+        for name, changes in SETTING_VARIANTS.items():
+            variant = dict(env)
+            for key, value in changes.items():
+                if value is None:
+                    variant.pop(key, None)
+                else:
+                    variant[key] = value
+            samples[name].append(plain_playbook(argv, variant, cwd))
+    base = statistics.median(samples["fleet defaults"])
+    return {
+        "what": f"ansible-playbook playbooks/base.yml on {SITE} (converged, 2 hosts), "
+        "variants round-robin",
+        "variants": {
+            name: {
+                "seconds": [round(x, 2) for x in values],
+                "median_s": round(statistics.median(values), 2),
+                "vs_defaults": round(statistics.median(values) / base, 3),
+            }
+            for name, values in samples.items()
+        },
+        "loadavg_1m_after": round(os.getloadavg()[0], 2),
+    }
+
+
 def recorded_lines() -> list[str]:
     lines = []
     for path in sorted(EVENTS.glob("*.jsonl")):
@@ -220,10 +268,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--parse-only", action="store_true")
+    parser.add_argument("--settings", action="store_true", help="also the speed-settings runs")
     args = parser.parse_args()
     results: dict = {"targets": TARGETS, "event_parsing": bench_parse()}
     if not args.parse_only:
         results["wrapper_overhead"] = bench_overhead(args.repeat)
+    if args.settings:
+        results["speed_settings"] = bench_settings(args.repeat)
     path = write_results("runner", results)
     print(path.read_text())
 

@@ -136,6 +136,7 @@ def run_command(command: str, opts: dict) -> int:
         tags=_split(opts["tags"]),
         skip_tags=_split(opts["skip_tags"]),
         extra_vars=_extra_vars(opts["extra_vars"]),
+        allow_destroy=opts.get("allow_destroy", False),
         parallel=opts["parallel"],
         rings=opts.get("rings"),
         max_fail_percent=opts.get("max_fail_percent") or 0.0,
@@ -313,6 +314,7 @@ Examples:
   fleet deploy 0450050K --component samba_ad --limit dc1.0450050k.lycees.example
   fleet deploy --changed-since origin/main --yes --output json
   fleet deploy --all --rings pilot,20%,100% --max-fail-percent 10 --yes
+  fleet deploy 0450050K --component samba_ad -e samba_ad_dc_users_csv=export.csv --allow-destroy
 \b
 Exit codes: 0 ok, 1 a run failed, 3 bad input, 4 a site is locked, 130 interrupted
 (with --check: 2 when changes are pending).
@@ -332,6 +334,11 @@ Exit codes: 0 ok, 1 a run failed, 3 bad input, 4 a site is locked, 130 interrupt
     default=0,
     show_default=True,
     help="Stop the rollout after a ring failing on more sites.",
+)
+@click.option(
+    "--allow-destroy",
+    is_flag=True,
+    help="Let roles delete what they manage (e.g. AD users who left: otherwise disabled).",
 )
 @click.option("-y", "--yes", is_flag=True, help="Do not ask before deploying several sites.")
 @click.pass_context

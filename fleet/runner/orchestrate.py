@@ -44,6 +44,7 @@ class Request:
     tags: tuple[str, ...] = ()
     skip_tags: tuple[str, ...] = ()
     extra_vars: dict = field(default_factory=dict)
+    allow_destroy: bool = False  # deploy --allow-destroy: roles may delete what they manage
     parallel: int | None = None
     rings: str | None = None
     max_fail_percent: float = 0.0
@@ -54,6 +55,14 @@ class Request:
     def mode(self) -> str:
         return "check" if self.command in ("plan", "drift") or self.check else "apply"
 
+    def run_vars(self) -> dict:
+        """Extra vars of the run; roles delete only when `fleet_allow_destroy` is true."""
+        found = dict(self.extra_vars)
+        if "fleet_allow_destroy" in found:
+            raise BadInput("-e fleet_allow_destroy: use --allow-destroy (deploy only)")
+        found["fleet_allow_destroy"] = self.allow_destroy and self.mode == "apply"
+        return found
+
     def spec(self, sites: list[str]) -> RunSpec:
         return RunSpec(
             sites=tuple(sites),
@@ -63,7 +72,7 @@ class Request:
             limit=self.limit,
             tags=self.tags,
             skip_tags=self.skip_tags,
-            extra_vars=dict(self.extra_vars),
+            extra_vars=self.run_vars(),
             component=self.component,
             command=self.command,
         )

@@ -198,6 +198,19 @@ def test_drift_reports_a_hand_made_change_and_changes_nothing(deploys, tmp_path)
         assert f'fleet_drift_items{{site="{SITE}",component="base"}} 1' in prom.read_text()
         # since when: the first drifting run of the streak is this one
         assert site["drifting_since"] == site["started"]
+        # plan (plain text, as a sysadmin reads it): exit 2, the object with before → after
+        done = subprocess.run(
+            [FLEET, "--registry", LAB_REGISTRY, "plan", SITE, "--component", "base"],
+            cwd=ROOT,
+            env=fleet_env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert PVE1 in done.stdout and JOURNALD in done.stdout, done.stdout
+        assert "-SystemMaxUse=9G" in done.stdout and "+SystemMaxUse=500M" in done.stdout
+        assert file_sha(PVE1, JOURNALD) == before
     finally:
         on_host(PVE1, "sed", "-i", "s/^SystemMaxUse=.*/SystemMaxUse=500M/", JOURNALD)
 

@@ -160,3 +160,27 @@ def test_executable_vault_password_file_is_run(tmp_path, project):
         vault_password_file=script,
     )
     assert site_dir.vault_password.read_text() == "from-a-script\n"
+
+
+@pytest.mark.parametrize(
+    ("command", "check", "flag", "expected"),
+    [
+        ("deploy", False, True, True),
+        ("deploy", False, False, False),
+        ("deploy", True, True, False),  # deploy --check never destroys
+        ("drift", False, True, False),
+        ("plan", False, True, False),
+    ],
+)
+def test_allow_destroy_reaches_the_playbook_only_on_a_real_deploy(command, check, flag, expected):
+    from fleet.runner.orchestrate import Request
+
+    request = Request(command=command, check=check, allow_destroy=flag, extra_vars={"a": "1"})
+    assert request.spec(["X"]).extra_vars == {"a": "1", "fleet_allow_destroy": expected}
+
+
+def test_fleet_allow_destroy_cannot_come_in_through_extra_vars():
+    from fleet.runner.orchestrate import Request
+
+    with pytest.raises(BadInput, match="--allow-destroy"):
+        Request(command="deploy", extra_vars={"fleet_allow_destroy": "true"}).spec(["X"])
