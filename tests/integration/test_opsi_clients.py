@@ -11,11 +11,10 @@ import tarfile
 from pathlib import Path
 
 import pytest
+import requests
 
 from fleet.cli.lab_sim import load_factory
 from fleet.lab.sim.server import BackgroundSim, SimConfig
-
-requests = pytest.importorskip("requests")
 
 CONTROL_TOML = """\
 [Package]

@@ -12,12 +12,11 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import proxmoxer
 import pytest
 
 from fleet.lab.sim.pve import PveFactory
 from fleet.lab.sim.server import BackgroundSim, SimConfig
-
-proxmoxer = pytest.importorskip("proxmoxer")
 
 VENV_BIN = Path(sys.executable).parent
 
