@@ -386,13 +386,7 @@ def _classes() -> dict[str, ObjClass]:
             _CONFIG_ATTRS,
             ("id",),
             ("id",),
-            {
-                "description": "",
-                "possibleValues": [],
-                "defaultValues": [],
-                "editable": True,
-                "multiValue": False,
-            },
+            _PROP_DEFAULTS,  # configs default like product properties (set_defaults copies lists)
         ),
         ObjClass(
             "UnicodeConfig",
@@ -401,13 +395,7 @@ def _classes() -> dict[str, ObjClass]:
             _CONFIG_ATTRS,
             ("id",),
             ("id",),
-            {
-                "description": "",
-                "possibleValues": [],
-                "defaultValues": [],
-                "editable": True,
-                "multiValue": False,
-            },
+            _PROP_DEFAULTS,  # configs default like product properties (set_defaults copies lists)
         ),
         ObjClass(
             "BoolConfig",
