@@ -30,6 +30,18 @@ COMPONENTS: list[str] = [
 ]
 
 
+def group_hosts(
+    inventory: dict[str, Any], group: str, seen: frozenset[str] = frozenset()
+) -> set[str]:
+    """Hosts of an inventory group (YAML inventory dict), its children's included."""
+    entry = inventory.get(group) or {}
+    hosts = set(entry.get("hosts", []))
+    for child in entry.get("children", []):
+        if child not in seen:
+            hosts |= group_hosts(inventory, child, seen | {group})
+    return hosts
+
+
 @dataclass
 class LabContext:
     project_root: Path

@@ -20,7 +20,7 @@ from typing import Any
 
 from fleet.errors import BadInput, FleetError
 from fleet.lab import image, podman, procs, state
-from fleet.lab.components import LabContext, Status
+from fleet.lab.components import LabContext, Status, group_hosts
 
 COMPONENT = "hosts"
 LINUX_GROUPS = ("proxmox_nodes", "samba_dc", "opsi_depot")
@@ -44,28 +44,18 @@ def select_hosts(inventory: dict[str, Any]) -> list[LabHost]:
     hostvars = inventory.get("_meta", {}).get("hostvars", {})
     chosen: dict[str, LabHost] = {}
     for group in LINUX_GROUPS:
-        for name in sorted(_group_hosts(inventory, group)):
+        for name in sorted(group_hosts(inventory, group)):
             if name in chosen:
                 continue
             variant = VARIANT_BY_GROUP.get(group, "base")
             chosen[name] = LabHost(name, hostvars.get(name, {}).get("fleet_site"), group, variant)
     # a host in several groups gets the most specific image (samba over base)
+    members = {group: group_hosts(inventory, group) for group in VARIANT_BY_GROUP}
     for name, host in list(chosen.items()):
         for group, variant in VARIANT_BY_GROUP.items():
-            if name in _group_hosts(inventory, group) and host.variant != variant:
+            if name in members[group] and host.variant != variant:
                 chosen[name] = LabHost(host.name, host.site, group, variant)
     return [chosen[name] for name in sorted(chosen)]
-
-
-def _group_hosts(
-    inventory: dict[str, Any], group: str, seen: frozenset[str] = frozenset()
-) -> set[str]:
-    entry = inventory.get(group) or {}
-    hosts = set(entry.get("hosts", []))
-    for child in entry.get("children", []):
-        if child not in seen:
-            hosts |= _group_hosts(inventory, child, seen | {group})
-    return hosts
 
 
 def project_id(project_root: Path) -> str:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from fleet.lab import state
-from fleet.lab.components import LabContext, Status
+from fleet.lab.components import LabContext, Status, group_hosts
 from fleet.lab.sim import service
 
 GROUPS = {"pve": "proxmox_nodes", "opnsense": "opnsense", "opsi": "opsi_depot"}
@@ -93,7 +93,7 @@ class Simulator:
         by_site = {d["name"]: d for d in doc["devices"]}
         hostvars = inventory.get("_meta", {}).get("hostvars", {})
         overlay = {}
-        for host in sorted(_group_hosts(inventory, GROUPS[self.kind])):
+        for host in sorted(group_hosts(inventory, GROUPS[self.kind])):
             device = by_site.get(hostvars.get(host, {}).get("fleet_site"))
             if device is not None:
                 overlay[host] = {
@@ -177,12 +177,3 @@ def probe(host: str, port: int, ca: str) -> str | None:
             return None
     except (OSError, ssl.SSLError) as exc:
         return str(exc) or type(exc).__name__
-
-
-def _group_hosts(inventory: dict[str, Any], group: str, seen: frozenset[str] = frozenset()) -> set:
-    entry = inventory.get(group) or {}
-    hosts = set(entry.get("hosts", []))
-    for child in entry.get("children", []):
-        if child not in seen:
-            hosts |= _group_hosts(inventory, child, seen | {group})
-    return hosts
