@@ -103,7 +103,7 @@ def _unique_sorted(values: list) -> list:
         return out
 
 
-_SCRIPTS = (
+PRODUCT_SCRIPTS = (
     "setupScript",
     "uninstallScript",
     "updateScript",
@@ -111,7 +111,14 @@ _SCRIPTS = (
     "onceScript",
     "customScript",
 )
-_PRODUCT_HEAD = ("id", "productVersion", "packageVersion", "name", "licenseRequired", *_SCRIPTS)
+_PRODUCT_HEAD = (
+    "id",
+    "productVersion",
+    "packageVersion",
+    "name",
+    "licenseRequired",
+    *PRODUCT_SCRIPTS,
+)
 _PRODUCT_TAIL = (
     "priority",
     "description",
@@ -123,7 +130,7 @@ _PRODUCT_TAIL = (
 _PRODUCT_DEFAULTS = {
     "name": "",
     "licenseRequired": False,
-    **dict.fromkeys(_SCRIPTS, ""),
+    **dict.fromkeys(PRODUCT_SCRIPTS, ""),
     "userLoginScript": "",
     "pxeConfigTemplate": "",
     "priority": 0,

@@ -19,6 +19,9 @@ from typing import Any
 from . import objects
 from .errors import BackendBadValueError, BackendIOError, OpsiError
 
+# Product script attributes a package's control file may set (TOML and INI forms alike).
+PRODUCT_SCRIPTS = (*objects.PRODUCT_SCRIPTS, "userLoginScript", "pxeConfigTemplate")
+
 MAX_MEMBER = 64 * 1024 * 1024  # refuse archive bombs: no inner archive beyond this when unpacked
 
 
@@ -220,16 +223,7 @@ def _from_toml(doc: dict[str, Any], changelog: bytes | None) -> dict[str, Any]:
         "changelog": (changelog or b"").decode("utf-8", errors="replace")
         or str(doc.get("changelog", {}).get("changelog", "")),
     }
-    for script in (
-        "setupScript",
-        "uninstallScript",
-        "updateScript",
-        "alwaysScript",
-        "onceScript",
-        "customScript",
-        "userLoginScript",
-        "pxeConfigTemplate",
-    ):
+    for script in PRODUCT_SCRIPTS:
         if script in product:
             out_product[script] = product[script]
     props = []
@@ -334,16 +328,7 @@ def _from_legacy(text: str) -> dict[str, Any]:
         "windowsSoftwareIds": _csv(windows.get("softwareids", "")),
         "changelog": "\n".join(changelog).strip("\n"),
     }
-    for script in (
-        "setupScript",
-        "uninstallScript",
-        "updateScript",
-        "alwaysScript",
-        "onceScript",
-        "customScript",
-        "userLoginScript",
-        "pxeConfigTemplate",
-    ):
+    for script in PRODUCT_SCRIPTS:
         if script.lower() in product:
             out_product[script] = _none_empty(product[script.lower()])
     props = []
