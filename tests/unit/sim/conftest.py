@@ -2,6 +2,7 @@
 
 - `EchoDevice` / `echo_factory`: a complete `Device` (base.py) that echoes requests and keeps
   a list of items, so the server core is tested without any API logic.
+- `clock`: a settable clock for devices that take one (`clock.now += 5` moves time on).
 - `start_sim(kind="echo", **options) -> BackgroundSim`: a simulator in this process (its own
   event loop in a thread); `sim.doc` is the ready document, `sim.set_faults(spec)` changes
   faults. Stopped at teardown. Any kind works: "pve", "opnsense", "opsi" load the real devices.
@@ -24,6 +25,21 @@ import pytest
 from fleet.lab.sim.base import Request, Response
 
 HERE = Path(__file__).parent
+
+
+class Clock:
+    """Device time under the test's control: starts at a fixed instant, moves when told."""
+
+    def __init__(self) -> None:
+        self.now = 1_750_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
 
 
 class EchoDevice:

@@ -20,19 +20,6 @@ REF_KEYS = [f"{e['method']} {e['path']}" for e in REF["endpoints"]]
 PARAM_ERROR = "Parameter verification failed."
 
 
-class Clock:
-    def __init__(self):
-        self.now = 1_750_000_000.0
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
 @pytest.fixture
 def client(clock):
     return LocalClient(PveFactory(clock=clock, task_seconds=0.5)("pve-001", 0, None, 7))

@@ -13,18 +13,6 @@ from fleet.lab.sim.pve import PveFactory
 from fleet.lab.sim.pve.client import LocalClient
 
 
-class Clock:
-    now = 1_750_000_000.0
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
 @pytest.fixture
 def device(clock):
     return PveFactory(clock=clock, task_seconds=0.8)("pve-001", 0, None, 11)
