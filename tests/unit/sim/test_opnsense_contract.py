@@ -10,10 +10,10 @@ import base64
 import copy
 import json
 import re
-import urllib.parse
 from pathlib import Path
 
 import pytest
+from opnsense_client import Api
 
 from fleet.lab.sim.base import Request
 from fleet.lab.sim.opnsense import factory, routes
@@ -91,29 +91,11 @@ def test_endpoints_of_older_releases_answer_endpoint_not_found(api):
     old = ["/api/" + "/".join(k) for k, s in docs.items() if s in OLD_ONLY]
     assert old, "the reference documents the legacy domain overrides"
     for path in old:
-        status, body = api.call("GET", path)
+        status, body = api.reply("GET", path)
         assert (status, body) == (404, {"errorMessage": "Endpoint not found"})
 
 
 # --- generic contract over every CRUD family of the reference ----------------------------------
-
-
-class Api:
-    def __init__(self, device):
-        self.device = device
-        c = device.credentials()
-        self.auth = "Basic " + base64.b64encode(f"{c['key']}:{c['secret']}".encode()).decode()
-
-    def call(self, method, path, body=None, headers=None, raw=None):
-        h = {"authorization": self.auth}
-        if body is not None:
-            h["content-type"] = "application/json"
-            raw = json.dumps(body).encode()
-        h.update(headers or {})
-        path, _, qs = path.partition("?")
-        query = urllib.parse.parse_qs(qs, keep_blank_values=True)
-        r = self.device.handle(Request(method, path, query, h, raw or b""))
-        return r.status, json.loads(r.body) if r.body else None
 
 
 @pytest.fixture
@@ -152,11 +134,11 @@ def test_generic_crud_contract(api, family):
     base, key, name = family
     module = base.split("/")[2]
     if key == "alias" and module == "unbound":  # host aliases need a host override
-        _, host = api.call("POST", "/api/unbound/settings/addHostOverride",
+        _, host = api.reply("POST", "/api/unbound/settings/addHostOverride",
                            {"host": VALID[("unbound", "host")]})  # fmt: skip
         item = {"host": host["uuid"], "hostname": "www"}
     elif key == "reservation":
-        _, sub = api.call(
+        _, sub = api.reply(
             "POST", "/api/kea/dhcpv4/addSubnet", {"subnet4": VALID[("kea", "subnet4")]}
         )
         item = {"subnet": sub["uuid"], "hw_address": "00:11:22:33:44:55", "ip_address": "10.9.0.9"}
@@ -164,9 +146,9 @@ def test_generic_crud_contract(api, family):
         item = VALID[(module, key)]
     action = name or "Item"
     # GET on a write action: 200 with result failed, nothing stored
-    assert api.call("GET", f"{base}/add{action}") == (200, {"result": "failed"})
+    assert api.reply("GET", f"{base}/add{action}") == (200, {"result": "failed"})
     # add → uuid v4
-    status, out = api.call("POST", f"{base}/add{action}", {key: item})
+    status, out = api.reply("POST", f"{base}/add{action}", {key: item})
     assert status == 200 and out["result"] == "saved", out
     uuid = out["uuid"]
     assert re.fullmatch(
@@ -174,32 +156,34 @@ def test_generic_crud_contract(api, family):
     )
     # search (GET and POST) shape
     for method in ("GET", "POST"):
-        status, found = api.call(method, f"{base}/search{action}", {} if method == "POST" else None)
+        status, found = api.reply(
+            method, f"{base}/search{action}", {} if method == "POST" else None
+        )
         assert status == 200
         assert set(found) == {"rows", "rowCount", "total", "current"}
         assert found["current"] == 1 and found["rowCount"] == len(found["rows"]) <= found["total"]
         assert uuid in [r["uuid"] for r in found["rows"]]
     # get: item under the post key, leaves are strings or option maps
-    status, got = api.call("GET", f"{base}/get{action}/{uuid}")
+    status, got = api.reply("GET", f"{base}/get{action}/{uuid}")
     assert status == 200 and list(got) == [key]
     for value in got[key].values():
         assert isinstance(value, str | dict | list)
     # get without uuid: defaults; unknown uuid: []
-    assert list(api.call("GET", f"{base}/get{action}")[1]) == [key]
-    assert api.call("GET", f"{base}/get{action}/00000000-0000-4000-8000-000000000000") == (200, [])
+    assert list(api.reply("GET", f"{base}/get{action}")[1]) == [key]
+    assert api.reply("GET", f"{base}/get{action}/00000000-0000-4000-8000-000000000000") == (200, [])
     # set: saved; malformed uuid: failed
-    assert api.call("POST", f"{base}/set{action}/{uuid}", {key: {}}) == (200, {"result": "saved"})
-    assert api.call("POST", f"{base}/set{action}/not-a-uuid", {key: {}}) == (
+    assert api.reply("POST", f"{base}/set{action}/{uuid}", {key: {}}) == (200, {"result": "saved"})
+    assert api.reply("POST", f"{base}/set{action}/not-a-uuid", {key: {}}) == (
         200,
         {"result": "failed"},
     )
     # validation failure names post key and field
-    status, bad = api.call("POST", f"{base}/add{action}", {key: {f: "\x00bad" for f in item}})
+    status, bad = api.reply("POST", f"{base}/add{action}", {key: {f: "\x00bad" for f in item}})
     assert status == 200 and bad["result"] == "failed"
     assert all(k.startswith(f"{key}.") for k in bad["validations"])
     # del: deleted, then not found
-    assert api.call("POST", f"{base}/del{action}/{uuid}") == (200, {"result": "deleted"})
-    assert api.call("POST", f"{base}/del{action}/{uuid}") == (200, {"result": "not found"})
+    assert api.reply("POST", f"{base}/del{action}/{uuid}") == (200, {"result": "deleted"})
+    assert api.reply("POST", f"{base}/del{action}/{uuid}") == (200, {"result": "not found"})
 
 
 @pytest.mark.parametrize(
@@ -214,14 +198,14 @@ def test_toggle_contract(api, base, action, key):
         "host": {"hostname": "t", "domain": "t.lan", "server": "10.0.0.1"},
         "dot": {"server": "10.0.0.53"},
     }[key]
-    uuid = api.call("POST", f"{base}/add{action}", {key: item})[1]["uuid"]
-    assert api.call("POST", f"{base}/toggle{action}/{uuid}") == (
+    uuid = api.reply("POST", f"{base}/add{action}", {key: item})[1]["uuid"]
+    assert api.reply("POST", f"{base}/toggle{action}/{uuid}") == (
         200, {"result": "Disabled", "changed": True})  # fmt: skip
-    assert api.call("POST", f"{base}/toggle{action}/{uuid}/0") == (
+    assert api.reply("POST", f"{base}/toggle{action}/{uuid}/0") == (
         200, {"result": "Disabled", "changed": False})  # fmt: skip
-    assert api.call("POST", f"{base}/toggle{action}/{uuid}/1") == (
+    assert api.reply("POST", f"{base}/toggle{action}/{uuid}/1") == (
         200, {"result": "Enabled", "changed": True})  # fmt: skip
-    assert api.call("POST", f"{base}/toggle{action}/00000000-0000-4000-8000-000000000000") == (
+    assert api.reply("POST", f"{base}/toggle{action}/00000000-0000-4000-8000-000000000000") == (
         200, {"result": "failed"})  # fmt: skip
 
 
@@ -245,14 +229,14 @@ def test_wrong_credentials_give_the_documented_401(api):
 def test_the_scheme_word_is_not_checked(api):
     # the server base64-decodes the second token only
     api.auth = "Bearer " + api.auth.split(" ")[1]
-    assert api.call("GET", "/api/core/firmware/running") == (200, {"status": "ready"})
+    assert api.reply("GET", "/api/core/firmware/running") == (200, {"status": "ready"})
 
 
 def test_invalid_json_gives_the_documented_400(api):
     before = copy.deepcopy(api.device.snapshot())
     invalid = CONV["request_body"]["invalid_json"]
     for raw in (b"{bad", b"", b'"string"', b"\xff\xfe"):
-        status, body = api.call("POST", "/api/firewall/alias/addItem", raw=raw,
+        status, body = api.reply("POST", "/api/firewall/alias/addItem", data=raw,
                                 headers={"content-type": "application/json"})  # fmt: skip
         assert (status, body) == (invalid["http"], invalid["body"])
     assert api.device.snapshot() == before
@@ -262,16 +246,16 @@ def test_unknown_endpoints_give_the_documented_404(api):
     nf = CONV["responses"]["endpoint_not_found"]
     for path in ("/api/firewall/alias/nosuchAction", "/api/nosuch/thing/search", "/api/firewall",
                  "/index.php", "/api/firewall/nosuch/searchItem"):  # fmt: skip
-        assert api.call("GET", path) == (nf["http"], nf["body"])
+        assert api.reply("GET", path) == (nf["http"], nf["body"])
 
 
 def test_array_leaf_gives_the_documented_500_and_changes_nothing(api):
     before = copy.deepcopy(api.device.snapshot())
     unexpected = CONV["responses"]["unexpected"]
-    status, body = api.call("POST", "/api/firewall/alias/addItem",
+    status, body = api.reply("POST", "/api/firewall/alias/addItem",
                             {"alias": {"name": ["a"], "type": "host"}})  # fmt: skip
     assert (status, body) == (unexpected["http"], unexpected["body"])
-    status, body = api.call("POST", "/api/kea/dhcpv4/addSubnet",
+    status, body = api.reply("POST", "/api/kea/dhcpv4/addSubnet",
                             {"subnet4": {"subnet": "10.0.0.0/24", "option_data": "x"}})  # fmt: skip
     assert (status, body) == (unexpected["http"], unexpected["body"])
     assert api.device.snapshot() == before
@@ -284,9 +268,9 @@ def test_responses_are_json_with_the_documented_content_type(api):
 
 
 def test_snake_case_and_camel_case_reach_the_same_action(api):
-    a = api.call("GET", "/api/interfaces/vlan_settings/search_item")
-    b = api.call("GET", "/api/interfaces/vlanSettings/searchItem")
-    c = api.call("GET", "/api/Interfaces/VlanSettings/SEARCHITEM")
+    a = api.reply("GET", "/api/interfaces/vlan_settings/search_item")
+    b = api.reply("GET", "/api/interfaces/vlanSettings/searchItem")
+    c = api.reply("GET", "/api/Interfaces/VlanSettings/SEARCHITEM")
     assert a == b == c and a[0] == 200
 
 
@@ -303,7 +287,7 @@ def test_form_encoded_bodies_are_accepted(api):
         )
     )
     assert json.loads(r.body)["result"] == "saved"
-    rows = api.call("GET", "/api/firewall/alias/searchItem?searchPhrase=formalias")[1]["rows"]
+    rows = api.reply("GET", "/api/firewall/alias/searchItem?searchPhrase=formalias")[1]["rows"]
     assert [(r["name"], r["content"]) for r in rows] == [("formalias", "10.0.0.0/8")]
 
 

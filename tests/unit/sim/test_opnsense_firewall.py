@@ -3,14 +3,12 @@ aliases, references between aliases and rules; and core: firmware, backups, conf
 
 from __future__ import annotations
 
-import base64
 import json
-import urllib.parse
 import xml.etree.ElementTree as ET
 
 import pytest
+from opnsense_client import Api
 
-from fleet.lab.sim.base import Request
 from fleet.lab.sim.opnsense import factory
 from fleet.lab.sim.opnsense.state import BACKUP_COUNT
 
@@ -21,33 +19,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-class Api:
-    def __init__(self, device):
-        self.device = device
-        c = device.credentials()
-        self.auth = "Basic " + base64.b64encode(f"{c['key']}:{c['secret']}".encode()).decode()
-
-    def raw(self, method, path, body=None):
-        h = {"authorization": self.auth}
-        data = b""
-        if body is not None:
-            h["content-type"] = "application/json"
-            data = json.dumps(body).encode()
-        path, _, qs = path.partition("?")
-        return self.device.handle(Request(method, path, urllib.parse.parse_qs(qs), h, data))
-
-    def call(self, method, path, body=None):
-        r = self.raw(method, path, body)
-        assert r.status == 200, (path, r.status, r.body)
-        return json.loads(r.body)
-
-    def get(self, path):
-        return self.call("GET", path)
-
-    def post(self, path, body=None):
-        return self.call("POST", path, body)
 
 
 @pytest.fixture

@@ -6,36 +6,12 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import urllib.parse
 
 import pytest
+from opnsense_client import Api
 
 from fleet.lab.sim.base import Request
 from fleet.lab.sim.opnsense import factory
-
-
-class Api:
-    def __init__(self, device):
-        self.device = device
-        c = device.credentials()
-        self.auth = "Basic " + base64.b64encode(f"{c['key']}:{c['secret']}".encode()).decode()
-
-    def call(self, method, path, body=None):
-        h = {"authorization": self.auth}
-        raw = b""
-        if body is not None:
-            h["content-type"] = "application/json"
-            raw = json.dumps(body).encode()
-        path, _, qs = path.partition("?")
-        r = self.device.handle(Request(method, path, urllib.parse.parse_qs(qs), h, raw))
-        assert r.status == 200, (path, r.status, r.body)
-        return json.loads(r.body)
-
-    def get(self, path):
-        return self.call("GET", path)
-
-    def post(self, path, body=None):
-        return self.call("POST", path, body)
 
 
 @pytest.fixture
