@@ -12,6 +12,7 @@ from fleet.errors import Problem
 from fleet.registry import addressing
 from fleet.registry.models import Region, Site
 from fleet.registry.uai import UaiError, check_uai
+from fleet.samba import naming
 
 # Guest templates that make a host part of a component group.
 TEMPLATE_COMPONENT = {"ad_dc": "samba_ad", "opsi_depot": "opsi"}
@@ -200,14 +201,12 @@ def check_site(region: Region, site: Site, shown: str, stem: str) -> list[Proble
             add("kind", f"region.yml has no samba.ou_tree for kind {site.kind.value}")
         if "ad_dc" not in used_templates:
             add("guests", "samba_ad is set but no guest uses the ad_dc template")
+        # The model has checked length and characters; the DC-side rules add the host-name clash
+        # (Samba refuses to provision a domain named like its DC).
         for guest in site.guests:
-            # Samba refuses to provision a domain whose NetBIOS name equals the DC's host name.
-            if guest.template == "ad_dc" and guest.name.upper() == site.samba_ad.netbios.upper():
-                add(
-                    "samba_ad.netbios",
-                    f"NetBIOS name {site.samba_ad.netbios!r} clashes with the DC's host name "
-                    f"{guest.name!r}; pick another (e.g. the site's kind prefix + UAI)",
-                )
+            if guest.template == "ad_dc":
+                for message in naming.check_netbios(site.samba_ad.netbios, guest.name):
+                    add("samba_ad.netbios", message)
     elif "ad_dc" in used_templates:
         add("samba_ad", "a guest uses the ad_dc template but the site has no samba_ad section")
 
