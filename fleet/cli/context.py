@@ -36,6 +36,33 @@ def use_color() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
+def print_table(
+    columns: tuple[str, ...],
+    rows: list[tuple[str, ...]],
+    title: str,
+    plain_title: bool = False,
+    styles: list[str | None] | None = None,
+) -> None:
+    """A rich table on a colour TTY; otherwise aligned plain lines, for logs and grep
+    (with the title as a first line when `plain_title`). `styles`: a rich style per row."""
+    if use_color():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title)
+        for column in columns:
+            table.add_column(column)
+        for index, row in enumerate(rows):
+            table.add_row(*row, style=styles[index] if styles else None)
+        Console().print(table)
+        return
+    if plain_title:
+        click.echo(title)
+    widths = [max(len(str(r[i])) for r in [columns, *rows]) for i in range(len(columns))]
+    for row in [columns, *rows]:
+        click.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
 def emit(data: Any, text: Callable[[], None] | str | None = None) -> None:
     """Render a command's result: JSON on stdout with --output json, else the text renderer."""
     if settings().json:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from fleet.cli.context import emit, log, settings, use_color
+from fleet.cli.context import emit, log, print_table, settings, use_color
 from fleet.errors import BadInput
 from fleet.runner.spec import COMPONENT_PLAYBOOKS
 
@@ -239,7 +239,6 @@ def write_reports(run, registry, history, opts) -> None:
 
 def render_text(run, streaks) -> None:
     from rich.console import Console
-    from rich.table import Table
 
     from fleet.report.diff import diffs_text
 
@@ -265,19 +264,7 @@ def render_text(run, streaks) -> None:
                 note[:120],
             )
         )
-    if use_color():
-        table = Table(title=f"fleet {run.command} {run.run_id}", show_lines=False)
-        for column in columns:
-            table.add_column(column)
-        for row in rows:
-            table.add_row(*row)
-        console.print(table)
-    else:  # plain lines: no TTY, or NO_COLOR
-        console.print(f"fleet {run.command} {run.run_id}", markup=False)
-        widths = [max(len(r[i]) for r in [columns, *rows]) for i in range(len(columns))]
-        for row in [columns, *rows]:
-            line = "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
-            console.print(line, markup=False)
+    print_table(columns, rows, f"fleet {run.command} {run.run_id}", plain_title=True)
     for result in run.sites:
         if run.mode == "check" and result.changed:
             console.print(f"\n{result.site}: {len(result.changed)} change(s) pending", markup=False)

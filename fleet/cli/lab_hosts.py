@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from fleet.cli.context import emit, log, use_color
+from fleet.cli.context import emit, log, print_table, use_color
 from fleet.errors import EXIT_FAILED
 
 LAB_REGISTRY_OPTION = click.option(
@@ -100,29 +100,9 @@ def _table(statuses, title: str) -> None:
         )
         for s in statuses
     ]
-    if use_color():
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(title=title)
-        for column in ("host", "site", "role", "endpoint", "state", "health"):
-            table.add_column(column)
-        for row in rows:
-            style = None if row[5] == "ok" else "red"
-            table.add_row(*row, style=style)
-        Console().print(table)
-    else:
-        widths = [
-            max(
-                len(str(r[i]))
-                for r in [("host", "site", "role", "endpoint", "state", "health"), *rows]
-            )
-            for i in range(6)
-        ]
-        for row in [("host", "site", "role", "endpoint", "state", "health"), *rows]:
-            click.echo(
-                "  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
-            )
+    columns = ("host", "site", "role", "endpoint", "state", "health")
+    styles = [None if row[5] == "ok" else "red" for row in rows]
+    print_table(columns, rows, title, styles=styles)
 
 
 @click.command(
