@@ -227,6 +227,22 @@ def test_host_key_checking_is_really_on(lab, tmp_path):
 # --------------------------------------------------------------------------------- crash, repair
 
 
+def test_plan_of_a_never_deployed_site_lists_changes_without_failing(lab):
+    host = "pve1.0180120h.lab.fleet.test"
+    # the premise: nothing has been deployed on this host yet (the admin account is missing)
+    assert lab.podman("exec", lab.container(host), "id", "fleetadm", check=False).returncode != 0
+    rc, data = lab.fleet_json(
+        "--registry", "inventories/lab", "plan", "0180120H", "--component", "base"
+    )
+    assert rc == 2, data
+    site = data["sites"][0]
+    assert site["failures"] == [] and site["totals"]["failed"] == 0, site["failures"]
+    tasks = {(c["host"], c["task"]) for c in site["changed"]}
+    assert (host, "Create the admin accounts") in tasks
+    # read-only: still no account
+    assert lab.podman("exec", lab.container(host), "id", "fleetadm", check=False).returncode != 0
+
+
 def test_up_after_a_crash_repairs_the_lab(lab):
     removed, stopped_sshd, killed = (
         "pve1.0180120h.lab.fleet.test",
