@@ -22,12 +22,3 @@ def atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def project_root(start: Path) -> Path:
-    """The nearest directory above `start` holding ansible.cfg (the fleet checkout), else cwd."""
-    start = Path(start).resolve()
-    for candidate in (start, *start.parents):
-        if (candidate / "ansible.cfg").exists() and (candidate / "templates").is_dir():
-            return candidate
-    return Path.cwd()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fleet.errors import BadInput
+from fleet.runner.observer import RunObserver
 from fleet.runner.result import (
     CHANGED,
     DRIFT,
@@ -22,8 +23,6 @@ from fleet.runner.result import (
     FleetRun,
     RunResult,
 )
-
-DEFAULT_PATH = Path(".fleet/state.db")
 
 MIGRATIONS: list[str] = [
     # 0 → 1: the first schema
@@ -87,7 +86,7 @@ class Streak:
 
 
 class History:
-    def __init__(self, path: Path = DEFAULT_PATH):
+    def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._migrate()
@@ -284,3 +283,20 @@ class History:
             if streak is not None:
                 found[site] = streak
         return found
+
+
+class HistoryRecorder(RunObserver):
+    """Records a run as it happens: the run when it starts, each site as soon as it is done
+    (a Ctrl-C keeps what finished), the outcome at the end."""
+
+    def __init__(self, history: History):
+        self.history = history
+
+    def run_started(self, run: FleetRun) -> None:
+        self.history.start_run(run)
+
+    def site_finished(self, run: FleetRun, result: RunResult) -> None:
+        self.history.record_site(run.run_id, result)
+
+    def run_finished(self, run: FleetRun) -> None:
+        self.history.finish_run(run)

@@ -14,10 +14,12 @@ run_pytest() { pytest -q -p no:cacheprovider --durations=15 "$@"; }
 
 stage "lint"
 ruff check fleet tests bench plugins
+lint-imports --no-cache  # architecture contracts: .importlinter
 yamllint -s .
 # /dev/null inventory: the syntax check would otherwise parse all 180 generated site files (~100 s)
 ANSIBLE_INVENTORY=/dev/null ANSIBLE_LINT_NODEPS=1 ansible-lint -q roles playbooks
 fleet validate >/dev/null
+fleet components site-yml --check
 fleet inventory check
 fleet --registry inventories/lab validate >/dev/null
 fleet --registry inventories/lab inventory check

@@ -6,12 +6,14 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import click
 
 from fleet.errors import FleetError
+from fleet.paths import Paths
 
 
 @dataclass
@@ -19,10 +21,15 @@ class Settings:
     registry: str = "inventories/registry"
     output: str = "text"
     verbose: int = 0
+    paths: Paths = field(default_factory=Paths.find)  # the project, found once per command
 
     @property
     def json(self) -> bool:
         return self.output == "json"
+
+    @property
+    def registry_path(self) -> Path:
+        return Path(self.registry)
 
 
 def settings() -> Settings:
@@ -78,7 +85,22 @@ def log(message: str) -> None:
     click.echo(message, err=True)
 
 
+def wants_json(args: list[str]) -> bool:
+    """Did the command line ask for JSON (`--output json`, `--output=json`, `-o json`,
+    `-ojson`)? Read from the raw arguments: an error may come before click parsed them."""
+    for index, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg in ("--output", "-o"):
+            if index + 1 < len(args) and args[index + 1] == "json":
+                return True
+        elif arg in ("--output=json", "-ojson", "-o=json"):
+            return True
+    return False
+
+
 def report_error(exc: FleetError, args: list[str]) -> None:
-    if "json" in args and ("--output" in args or "-o" in args):
+    """An error: one JSON document on stdout when JSON was asked for, the message on stderr."""
+    if wants_json(args):
         click.echo(json.dumps(exc.to_dict(), indent=2, sort_keys=True))
     click.echo(f"error: {exc.message}", err=True)

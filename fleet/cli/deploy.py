@@ -13,10 +13,23 @@ import click
 
 from fleet.cli.context import emit, log, print_table, settings, use_color
 from fleet.errors import BadInput
-from fleet.runner.spec import COMPONENT_PLAYBOOKS
 
-COMPONENT_CHOICES = list(COMPONENT_PLAYBOOKS)
-STATE_DIR = Path(".fleet")
+
+class ComponentChoice(click.Choice):
+    """The component table's names, read when the command runs (never copied at import)."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+
+    @property
+    def choices(self):  # type: ignore[override]
+        from fleet import components
+
+        return components.names()
+
+    @choices.setter
+    def choices(self, value) -> None:
+        pass
 
 
 def _split(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -45,8 +58,9 @@ def common_options(func):
         ),
         click.option(
             "--component",
-            type=click.Choice(COMPONENT_CHOICES),
-            help="Run only this component's playbook (playbooks/<component>.yml).",
+            type=ComponentChoice(),
+            help="Run only this component's playbook (playbooks/<component>.yml); "
+            "`fleet components` lists them.",
         ),
         click.option(
             "--playbook",
@@ -102,9 +116,7 @@ def common_options(func):
             "--state-db",
             type=click.Path(dir_okay=False, path_type=Path),
             envvar="FLEET_STATE_DB",
-            default=STATE_DIR / "state.db",
-            show_default=True,
-            help="Run history database (env FLEET_STATE_DB).",
+            help="Run history database (env FLEET_STATE_DB) [default: .fleet/state.db].",
         ),
     ]
     for option in reversed(options):
@@ -117,34 +129,42 @@ def _command_line() -> str:
 
 
 def run_command(command: str, opts: dict) -> int:
-    from fleet.history import History
+    from fleet.deploy import Request, Target, converge, select_sites
     from fleet.registry import load_registry
-    from fleet.runner.orchestrate import Hooks, Request, execute, select_sites
+    from fleet.report import ReportTargets
+    from fleet.report.json_report import build as json_document
+    from fleet.runner.spec import RunSpec
 
     cfg = settings()
-    cwd = Path.cwd()
     request = Request(
-        command=command,
-        sites=list(opts["sites"]),
-        all_sites=opts["all_sites"],
-        changed_since=opts["changed_since"],
-        component=opts["component"],
-        playbook=opts["playbook"],
-        check=opts.get("check", False),
-        diff=opts.get("diff", False),
-        limit=opts["limit"],
-        tags=_split(opts["tags"]),
-        skip_tags=_split(opts["skip_tags"]),
-        extra_vars=_extra_vars(opts["extra_vars"]),
-        allow_destroy=opts.get("allow_destroy", False),
+        spec=RunSpec.build(
+            command,
+            component=opts["component"],
+            playbook=opts["playbook"],
+            check=opts.get("check", False),
+            diff=opts.get("diff", False),
+            limit=opts["limit"],
+            tags=_split(opts["tags"]),
+            skip_tags=_split(opts["skip_tags"]),
+            extra_vars=_extra_vars(opts["extra_vars"]),
+            allow_destroy=opts.get("allow_destroy", False),
+        ),
+        target=Target(list(opts["sites"]), opts["all_sites"], opts["changed_since"]),
         parallel=opts["parallel"],
         rings=opts.get("rings"),
         max_fail_percent=opts.get("max_fail_percent") or 0.0,
         vault_password_file=opts["vault_password_file"],
+        state_db=opts["state_db"],
+        reports=ReportTargets(
+            html=opts["html_report"],
+            junit=opts["junit"],
+            metrics=opts["metrics"],
+            json=opts["json_report"],
+        ),
         command_line=_command_line(),
     )
-    registry = load_registry(Path(cfg.registry))
-    selection = select_sites(registry, request, cwd)
+    registry = load_registry(cfg.registry_path)
+    selection = select_sites(registry, request.target, Path.cwd())
     if selection.note:
         log(selection.note)
     if not selection.sites:
@@ -161,22 +181,13 @@ def run_command(command: str, opts: dict) -> int:
         and sys.stdout.isatty()
     ):
         shown = ", ".join(selection.sites[:10]) + (" …" if len(selection.sites) > 10 else "")
-        verb = "check" if request.mode == "check" else "deploy to"
+        verb = "check" if request.spec.mode == "check" else "deploy to"
         click.confirm(f"{verb} {len(selection.sites)} sites ({shown})?", abort=True, err=True)
-
-    overlay = None
-    if getattr(registry.region, "lab", False):
-        from fleet.lab.state import load_overlay
-
-        overlay = load_overlay(cwd)
-        if overlay is None:
-            raise BadInput("this is the lab registry but the lab is down: run `fleet lab up`")
 
     from fleet.cli.progress import LiveProgress, PlainProgress
 
     live = use_color() and sys.stderr.isatty() and not cfg.json
     progress = LiveProgress(selection.sites) if live else PlainProgress(cfg.verbose)
-    history = History(opts["state_db"])
     cancel = threading.Event()
 
     def interrupted(signum, frame):
@@ -188,53 +199,17 @@ def run_command(command: str, opts: dict) -> int:
     previous_term = signal.signal(signal.SIGTERM, interrupted)
     try:
         with progress:
-            run = execute(
-                registry,
-                request,
-                selection.sites,
-                cwd,
-                cwd / STATE_DIR,
-                history,
-                cancel,
-                overlay=overlay,
-                hooks=Hooks(
-                    on_event=progress.event,
-                    on_site_start=progress.site_start,
-                    on_site_done=progress.site_done,
-                ),
-            )
+            done = converge(cfg.paths, registry, request, selection.sites, cancel, progress)
     finally:
         signal.signal(signal.SIGINT, previous)
         signal.signal(signal.SIGTERM, previous_term)
-
-    write_reports(run, registry, history, opts)
-    from fleet.report import json_report
-
-    streaks = history.drift_streaks([r.site for r in run.sites]) if request.mode == "check" else {}
-    emit(json_report.build(run, streaks), functools.partial(render_text, run, streaks))
-    return run.exit_code
-
-
-def write_reports(run, registry, history, opts) -> None:
-    from fleet.report import html, json_report, junit, prometheus
-
-    streaks = history.drift_streaks([r.site for r in run.sites])
-    if opts.get("html_report"):
-        infos = {
-            uai: html.SiteInfo(site.name, site.department, site.city)
-            for uai, site in registry.sites.items()
-        }
-        html.write(run, opts["html_report"], infos, streaks)
-        log(f"HTML report: {opts['html_report']}")
-    if opts.get("junit"):
-        junit.write(run, opts["junit"])
-        log(f"JUnit XML: {opts['junit']}")
-    if opts.get("metrics"):
-        prometheus.write(run, opts["metrics"])
-        log(f"Prometheus textfile: {opts['metrics']}")
-    if opts.get("json_report"):
-        json_report.write(run, opts["json_report"], streaks)
-        log(f"JSON report: {opts['json_report']}")
+    for kind, path in done.written:
+        log(f"{kind}: {path}")
+    emit(
+        json_document(done.run, done.streaks),
+        functools.partial(render_text, done.run, done.streaks),
+    )
+    return done.run.exit_code
 
 
 def render_text(run, streaks) -> None:
@@ -265,6 +240,7 @@ def render_text(run, streaks) -> None:
             )
         )
     print_table(columns, rows, f"fleet {run.command} {run.run_id}", plain_title=True)
+    render_components(run)
     for result in run.sites:
         if run.mode == "check" and result.changed:
             console.print(f"\n{result.site}: {len(result.changed)} change(s) pending", markup=False)
@@ -292,6 +268,19 @@ def render_text(run, streaks) -> None:
     console.print(
         f"\n{len(run.sites)} site(s): {summary}. Exit code {run.exit_code}.", markup=False
     )
+
+
+def render_components(run) -> None:
+    """Every component of every site with its outcome: a site × component table."""
+    names = [o.component for o in run.sites[0].outcomes] if run.sites else []
+    if not names:
+        return
+    rows = []
+    for result in run.sites:
+        by_name = {o.component: o.label for o in result.outcomes}
+        rows.append((result.site, *(by_name.get(n, "-") for n in names)))
+    click.echo("")
+    print_table(("site", *names), rows, "components", plain_title=True)
 
 
 @click.command(

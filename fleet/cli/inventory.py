@@ -20,7 +20,7 @@ def default_out() -> Path:
 def _registry():
     from fleet.registry import load_registry
 
-    return load_registry(Path(settings().registry))
+    return load_registry(settings().registry_path)
 
 
 @click.group(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from fleet.cli.context import emit, log, print_table, use_color
+from fleet.cli.context import emit, log, print_table, settings, use_color
 from fleet.errors import EXIT_FAILED
 
 LAB_REGISTRY_OPTION = click.option(
@@ -66,11 +66,11 @@ def _context(inventory=None, progress=None, registry_path=None):
     import shlex
     import sys
 
-    from fleet.lab.components import LabContext
+    from fleet.lab.parts import LabContext
 
     command = "fleet " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     return LabContext(
-        project_root=Path.cwd(),
+        project_root=settings().paths.root,
         inventory=inventory,
         progress=progress,
         registry_path=registry_path,
@@ -93,7 +93,7 @@ def _table(statuses, title: str) -> None:
         (
             s.name,
             s.site or "-",
-            s.kind or s.component,
+            s.kind or s.part,
             s.endpoint or "-",
             s.state,
             "ok" if s.healthy else s.detail,
@@ -120,13 +120,13 @@ def up(lab_registry: Path) -> None:
     the lab registry, publish each sshd on 127.0.0.1, write .fleet/lab/ (key, known_hosts,
     hosts.json). Idempotent: running it again repairs what is missing."""
     from fleet.lab import state
-    from fleet.lab.components import lab_up
+    from fleet.lab.control import lab_up
     from fleet.lab.inventory import inventory_path
 
     inventory = _lab_inventory(lab_registry)
     with ProgressRenderer() as progress:
         statuses = lab_up(_context(inventory, progress, lab_registry))
-    root = Path.cwd()
+    root = settings().paths.root
     data = {
         "hosts": [s.to_dict() for s in statuses],
         "healthy": all(s.healthy for s in statuses),
@@ -154,7 +154,7 @@ Examples:
 def down() -> None:
     """Remove everything `fleet lab up` made in this project: its containers, its podman
     network and .fleet/lab/ state. Other containers are never touched."""
-    from fleet.lab.components import lab_down
+    from fleet.lab.control import lab_down
 
     removed = lab_down(_context())
     emit(
@@ -176,7 +176,7 @@ Exit 0 when everything the lab runs is healthy (or the lab is down), 1 otherwise
 @click.pass_context
 def status(ctx: click.Context) -> None:
     """List the lab's hosts with their ports and health (sshd answering with the lab key)."""
-    from fleet.lab.components import lab_status
+    from fleet.lab.control import lab_status
 
     statuses = lab_status(_context())
     healthy = all(s.healthy for s in statuses)

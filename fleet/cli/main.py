@@ -7,8 +7,10 @@ ansible_runner (start-up is measured in bench/).
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -25,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "plan": "fleet.cli.deploy:plan",
     "drift": "fleet.cli.deploy:drift",
     "runs": "fleet.cli.runs:runs",
+    "components": "fleet.cli.components:components",
     "lab": "fleet.cli.lab:lab",
 }
 # One-line summaries for `fleet --help`, so listing commands imports none of them.
@@ -37,6 +40,7 @@ SUMMARIES: dict[str, str] = {
     "plan": "Show what deploy would change (exit 2 if anything).",
     "drift": "Read-only drift check with reports (exit 2 on drift).",
     "runs": "Run history.",
+    "components": "The site components, in deploy order.",
     "lab": "The embedded lab: hosts in podman, API simulators.",
     "up": "Build the image if needed and start the lab.",
     "down": "Remove everything the lab made.",
@@ -59,13 +63,7 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy:
             module_name, attr = self.lazy[cmd_name].split(":")
-            try:
-                module = importlib.import_module(module_name)
-            except ModuleNotFoundError as exc:
-                if exc.name == module_name:
-                    return None  # command not built yet
-                raise
-            return getattr(module, attr)
+            return getattr(importlib.import_module(module_name), attr)
         return super().get_command(ctx, cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -110,7 +108,12 @@ Examples:
 @click.pass_context
 def cli(ctx: click.Context, registry: str, output: str, verbose: int) -> None:
     """fleet: keep every school site converged from the central registry."""
-    ctx.obj = Settings(registry=registry, output=output, verbose=verbose)
+    settings = Settings(registry=registry, output=output, verbose=verbose)
+    default = ctx.get_parameter_source("registry") is click.core.ParameterSource.DEFAULT
+    if default and settings.paths.root != Path.cwd().resolve():
+        # the default is the project's registry, wherever in the checkout fleet is run from
+        settings.registry = str(settings.paths.root / registry)
+    ctx.obj = settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,10 +123,12 @@ def main(argv: list[str] | None = None) -> int:
         rv = cli.main(args=args, prog_name="fleet", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    except click.UsageError as exc:
-        exc.show()
-        return EXIT_BAD_INPUT
-    except click.ClickException as exc:
+    except click.ClickException as exc:  # usage errors included: exit 3 (DESIGN's table)
+        from fleet.cli.context import wants_json
+
+        if wants_json(args):
+            doc = {"error": type(exc).__name__, "message": exc.format_message(), "exit_code": 3}
+            click.echo(json.dumps(doc, indent=2, sort_keys=True))
         exc.show()
         return EXIT_BAD_INPUT
     except click.Abort:

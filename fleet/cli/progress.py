@@ -8,7 +8,8 @@ import time
 import click
 
 from fleet.runner.events import EventParser
-from fleet.runner.result import RunResult
+from fleet.runner.observer import RunObserver
+from fleet.runner.result import FleetRun, RunResult
 
 
 def outcome_line(result: RunResult) -> str:
@@ -22,7 +23,7 @@ def outcome_line(result: RunResult) -> str:
     return line
 
 
-class PlainProgress:
+class PlainProgress(RunObserver):
     """One line per site start and finish, to stderr (CI logs, NO_COLOR, --output json)."""
 
     def __init__(self, verbose: int = 0):
@@ -36,7 +37,7 @@ class PlainProgress:
     def __exit__(self, *exc: object) -> None:
         pass
 
-    def site_start(self, site: str) -> None:
+    def site_started(self, site: str) -> None:
         with self.lock:
             click.echo(f"{site}: started", err=True)
 
@@ -46,12 +47,12 @@ class PlainProgress:
                 self.last_task[site] = parser.current_task
                 click.echo(f"{site}: task {parser.current_task}", err=True)
 
-    def site_done(self, result: RunResult) -> None:
+    def site_finished(self, run: FleetRun, result: RunResult) -> None:
         with self.lock:
             click.echo(outcome_line(result), err=True)
 
 
-class LiveProgress:
+class LiveProgress(RunObserver):
     """A rich table refreshed a few times a second: per site task, hosts, changed, failed."""
 
     def __init__(self, sites: list[str]):
@@ -103,7 +104,7 @@ class LiveProgress:
         if self.live is not None:
             self.live.__exit__(None, None, None)
 
-    def site_start(self, site: str) -> None:
+    def site_started(self, site: str) -> None:
         with self.lock:
             self.rows[site]["state"] = "running"
 
@@ -116,7 +117,7 @@ class LiveProgress:
             row["changed"] = sum(c.changed for c in parser.hosts.values())
             row["failed"] = sum(c.failed + c.unreachable for c in parser.hosts.values())
 
-    def site_done(self, result: RunResult) -> None:
+    def site_finished(self, run: FleetRun, result: RunResult) -> None:
         t = result.totals()
         with self.lock:
             self.rows[result.site].update(

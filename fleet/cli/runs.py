@@ -6,17 +6,21 @@ from pathlib import Path
 
 import click
 
-from fleet.cli.context import emit
+from fleet.cli.context import emit, settings
 from fleet.errors import BadInput
 
 DB_OPTION = click.option(
     "--state-db",
     type=click.Path(dir_okay=False, path_type=Path),
     envvar="FLEET_STATE_DB",
-    default=Path(".fleet") / "state.db",
-    show_default=True,
-    help="Run history database (env FLEET_STATE_DB).",
+    help="Run history database (env FLEET_STATE_DB) [default: .fleet/state.db].",
 )
+
+
+def _history(state_db: Path | None):
+    from fleet.history import History
+
+    return History(state_db or settings().paths.state_db)
 
 
 @click.group(
@@ -41,11 +45,9 @@ Examples:
 @click.option("--site", metavar="UAI", help="Only runs that included this site.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @DB_OPTION
-def list_runs(site: str | None, limit: int, state_db: Path) -> None:
+def list_runs(site: str | None, limit: int, state_db: Path | None) -> None:
     """List recent runs, newest first (with since when the site drifts, given --site)."""
-    from fleet.history import History
-
-    history = History(state_db)
+    history = _history(state_db)
     site = site.upper() if site else None
     rows = history.list_runs(site=site, limit=limit)
     streak = history.drift_streak(site) if site else None
@@ -83,15 +85,14 @@ Examples:
 )
 @click.argument("run_id")
 @DB_OPTION
-def show(run_id: str, state_db: Path) -> None:
+def show(run_id: str, state_db: Path | None) -> None:
     """One run: per site status, counts, changes with diffs, failures."""
-    from fleet.history import History
     from fleet.report import json_report
 
-    history = History(state_db)
+    history = _history(state_db)
     run = history.get_run(run_id)
     if run is None:
-        raise BadInput(f"no run {run_id!r} in {state_db} (see `fleet runs list`)")
+        raise BadInput(f"no run {run_id!r} in {history.path} (see `fleet runs list`)")
     if history.run_status(run_id) == "running":
         run.interrupted = False  # still going: show what is known so far
     streaks = history.drift_streaks([r.site for r in run.sites])

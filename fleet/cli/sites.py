@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from fleet.cli.context import emit, settings
+from fleet.cli.context import emit, print_table, settings
 from fleet.registry.enums import Kind, Owner, State
 
 KINDS = [k.value for k in Kind]
@@ -18,7 +18,7 @@ STATES = [s.value for s in State]
 def _registry():
     from fleet.registry import load_registry
 
-    return load_registry(Path(settings().registry))
+    return load_registry(settings().registry_path)
 
 
 @click.group(
@@ -56,30 +56,12 @@ def list_sites(kind: str | None, dept: int | None, state: str | None) -> None:
         if not rows:
             click.echo("no site matches", err=True)
             return
-        if sys.stdout.isatty():
-            from rich.console import Console
-            from rich.table import Table
-
-            table = Table("UAI", "name", "kind", "dept", "city", "state", box=None)
-            for r in rows:
-                table.add_row(
-                    r["uai"], r["name"], r["kind"], str(r["department"]), r["city"], r["state"]
-                )
-            Console().print(table)
-        else:
-            for r in rows:
-                click.echo(
-                    "\t".join(
-                        [
-                            r["uai"],
-                            r["kind"],
-                            f"{r['department']:02d}",
-                            r["state"],
-                            r["city"],
-                            r["name"],
-                        ]
-                    )
-                )
+        columns = ("UAI", "kind", "dept", "state", "city", "name")
+        table = [
+            (r["uai"], r["kind"], f"{r['department']:02d}", r["state"], r["city"], r["name"])
+            for r in rows
+        ]
+        print_table(columns, table, "sites")
         click.echo(f"{len(rows)} site(s)", err=True)
 
     emit(rows, text)

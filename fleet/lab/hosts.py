@@ -1,8 +1,8 @@
 """The lab's Linux hosts: one podman container per host of the lab registry.
 
-Which hosts: those of the groups `proxmox_nodes`, `samba_dc` and `opsi_depot` of the lab
-registry's inventory (the Linux hosts of a site). Samba DCs run the pre-baked samba image, the
-others the base image. Each container runs systemd, has the host's FQDN as its hostname and
+Which hosts: the members of the inventory groups of every component reached over SSH (the
+component table, fleet/components.py: the Linux hosts of a site). A host runs the image variant
+its components ask for (`lab_image`: the pre-baked samba image for DCs), else the base image. Each container runs systemd, has the host's FQDN as its hostname and
 publishes sshd on 127.0.0.1 only, on a port podman picks. Containers and the lab network carry
 the label `io.fleet.lab=1` and the project's path, and their names start with `fleet-lab-`, so
 `down` removes exactly what this project's `up` made.
@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fleet import components
 from fleet.errors import BadInput, FleetError
 from fleet.lab import image, podman, procs, state
-from fleet.lab.components import LabContext, Status, group_hosts
+from fleet.lab.parts import LabContext, Status, group_hosts
 
-COMPONENT = "hosts"
-LINUX_GROUPS = ("proxmox_nodes", "samba_dc", "opsi_depot")
-VARIANT_BY_GROUP = {"samba_dc": "samba"}
+PART = "hosts"
 NAME_PREFIX = "fleet-lab-"
 LABEL = "io.fleet.lab"
 BOOT_TIMEOUT = 90.0  # seconds for a container to boot and answer on SSH
@@ -35,27 +34,31 @@ REPAIR_TIMEOUT = 15.0  # seconds an already running container gets before it is 
 class LabHost:
     name: str  # inventory hostname (FQDN)
     site: str | None  # UAI
-    group: str  # the first of LINUX_GROUPS it belongs to
+    group: str  # its most specific component group (shown as its role)
     variant: str  # image variant
+
+
+def ssh_groups() -> list[str]:
+    return [c.group for c in components.table() if c.connection == "ssh"]
 
 
 def select_hosts(inventory: dict[str, Any]) -> list[LabHost]:
     """The lab hosts an inventory (`ansible-inventory --list` shape) asks for, sorted by name."""
     hostvars = inventory.get("_meta", {}).get("hostvars", {})
-    chosen: dict[str, LabHost] = {}
-    for group in LINUX_GROUPS:
-        for name in sorted(group_hosts(inventory, group)):
-            if name in chosen:
-                continue
-            variant = VARIANT_BY_GROUP.get(group, "base")
-            chosen[name] = LabHost(name, hostvars.get(name, {}).get("fleet_site"), group, variant)
-    # a host in several groups gets the most specific image (samba over base)
-    members = {group: group_hosts(inventory, group) for group in VARIANT_BY_GROUP}
-    for name, host in list(chosen.items()):
-        for group, variant in VARIANT_BY_GROUP.items():
-            if name in members[group] and host.variant != variant:
-                chosen[name] = LabHost(host.name, host.site, group, variant)
-    return [chosen[name] for name in sorted(chosen)]
+    owners: dict[str, list[components.Component]] = {}
+    for component in components.table():
+        if component.connection == "ssh":
+            for name in group_hosts(inventory, component.group):
+                owners.setdefault(name, []).append(component)
+    chosen = []
+    for name, found in sorted(owners.items()):
+        # the component with the fewest host selectors names the host's role (samba_dc, not
+        # linux); any component asking for an image variant gets it (samba over base)
+        specific = min(found, key=lambda c: len(c.hosts))
+        variant = next((c.lab_image for c in found if c.lab_image), "base")
+        site = hostvars.get(name, {}).get("fleet_site")
+        chosen.append(LabHost(name, site, specific.group, variant))
+    return chosen
 
 
 def project_id(project_root: Path) -> str:
@@ -79,7 +82,7 @@ def run_args(project_root: Path, host: LabHost, image_ref: str) -> list[str]:
     """The `podman run` arguments for one lab host (pure; tested without podman)."""
     labels = {
         **project_labels(project_root),
-        f"{LABEL}.component": COMPONENT,
+        f"{LABEL}.part": PART,
         f"{LABEL}.host": host.name,
         f"{LABEL}.site": host.site or "",
         f"{LABEL}.variant": host.variant,
@@ -114,9 +117,9 @@ def _published_port(info: dict[str, Any]) -> int | None:
 
 
 class ContainerHosts:
-    """The container hosts as a lab component."""
+    """The container hosts as a lab part."""
 
-    name = COMPONENT
+    name = PART
 
     # ------------------------------------------------------------------ up
     def up(self, ctx: LabContext) -> list[Status]:
@@ -126,7 +129,7 @@ class ContainerHosts:
         hosts = select_hosts(ctx.inventory)
         if not hosts:
             raise BadInput(
-                "the lab registry has no host in " + ", ".join(LINUX_GROUPS) + ": nothing to start"
+                "the lab registry has no host in " + ", ".join(ssh_groups()) + ": nothing to start"
             )
         # samba is built FROM base, so ensuring samba ensures base too: report base once
         variants = {h.variant for h in hosts}
@@ -227,12 +230,12 @@ class ContainerHosts:
         state.write_ssh_files(root, ssh_hosts)
         state.write_overlay(
             root,
-            COMPONENT,
+            PART,
             {name: state.connection_vars(root, h["port"]) for name, h in ssh_hosts.items()},
         )
-        state.save_component_state(
+        state.save_part_state(
             root,
-            COMPONENT,
+            PART,
             {
                 "network": network_name(root),
                 "hosts": {
@@ -254,9 +257,7 @@ class ContainerHosts:
         root = Path(ctx.project_root).resolve()
         removed = []
         containers = self._containers(root)
-        ports = {
-            h.get("port") for h in state.component_state(root, COMPONENT).get("hosts", {}).values()
-        }
+        ports = {h.get("port") for h in state.part_state(root, PART).get("hosts", {}).values()}
         for c in containers:
             ports |= {
                 p.get("host_port") for p in c.get("Ports") or [] if p.get("container_port") == 22
@@ -269,14 +270,14 @@ class ContainerHosts:
         for net in podman.networks(project_labels(root)):
             podman.run(["network", "rm", "-f", net])
             removed.append(f"network {net}")
-        state.write_overlay(root, COMPONENT, None)
-        state.save_component_state(root, COMPONENT, None)
+        state.write_overlay(root, PART, None)
+        state.save_part_state(root, PART, None)
         return removed
 
     # ------------------------------------------------------------------ status
     def status(self, ctx: LabContext) -> list[Status]:
         root = Path(ctx.project_root).resolve()
-        recorded = state.component_state(root, COMPONENT).get("hosts", {})
+        recorded = state.part_state(root, PART).get("hosts", {})
         running = {c["Labels"].get(f"{LABEL}.host"): c for c in self._containers(root)}
         names = sorted(set(recorded) | {n for n in running if n})
 
@@ -317,7 +318,7 @@ class ContainerHosts:
 
     # ------------------------------------------------------------------ helpers
     def _containers(self, root: Path) -> list[dict[str, Any]]:
-        found = podman.containers({**project_labels(root), f"{LABEL}.component": COMPONENT})
+        found = podman.containers(project_labels(root))
         # belt and braces: only ever touch names this module makes
         prefix = f"{NAME_PREFIX}{project_id(root)}-"
         return [c for c in found if c.get("Names") and c["Names"][0].startswith(prefix)]
@@ -334,7 +335,7 @@ class ContainerHosts:
         self, root: Path, host: LabHost, cstate: str, port: int | None, ok: bool, detail: str
     ) -> Status:
         return Status(
-            component=COMPONENT,
+            part=PART,
             name=host.name,
             state=cstate,
             healthy=ok,

@@ -5,7 +5,7 @@ Files (all written atomically):
 - `known_hosts`: each lab host's own host key, keyed `[127.0.0.1]:PORT` (checking stays on);
 - `ssh_config`: `ssh -F .fleet/lab/ssh_config <inventory hostname>` works (testinfra uses it);
 - `state.json`: what `up` made (containers, ports, network) so `status`/`down` can find it;
-- `overlay/<component>.json` and the merged `hosts.json`: inventory hostname → connection vars,
+- `overlay/<part>.json` and the merged `hosts.json`: inventory hostname → connection vars,
   merged over the lab registry's generated inventory (see `load_overlay`);
 - `inventory.yml`: the lab registry's inventory with that overlay (fleet.lab.inventory).
 """
@@ -19,13 +19,14 @@ from typing import Any
 
 from fleet.errors import FleetError
 from fleet.fsutil import atomic_write
+from fleet.inventory import load_overlay as read_overlay
+from fleet.paths import Paths
 
-LAB_DIR = Path(".fleet") / "lab"
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: "components" became "parts"
 
 
 def lab_dir(project_root: Path) -> Path:
-    return Path(project_root).resolve() / LAB_DIR
+    return Paths.at(project_root).lab
 
 
 def key_path(project_root: Path) -> Path:
@@ -41,7 +42,7 @@ def ssh_config_path(project_root: Path) -> Path:
 
 
 def hosts_path(project_root: Path) -> Path:
-    return lab_dir(project_root) / "hosts.json"
+    return Paths.at(project_root).host_overlay
 
 
 def state_path(project_root: Path) -> Path:
@@ -114,45 +115,43 @@ def write_ssh_files(project_root: Path, hosts: dict[str, dict[str, Any]]) -> Non
 def load_state(project_root: Path) -> dict[str, Any]:
     path = state_path(project_root)
     if not path.exists():
-        return {"version": STATE_VERSION, "components": {}}
+        return {"version": STATE_VERSION, "parts": {}}
     try:
         data = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise FleetError(
             f"{path}: unreadable lab state ({exc}); run `fleet lab down` then `fleet lab up`"
         ) from exc
-    data.setdefault("components", {})
+    data.setdefault("parts", data.pop("components", {}))
     return data
 
 
-def save_component_state(project_root: Path, component: str, data: dict[str, Any] | None) -> None:
-    """Record (or, with None, forget) one component's part of the lab state."""
+def save_part_state(project_root: Path, part: str, data: dict[str, Any] | None) -> None:
+    """Record (or, with None, forget) one part's share of the lab state."""
     state = load_state(project_root)
     if data is None:
-        state["components"].pop(component, None)
-        if not state["components"]:
+        state["parts"].pop(part, None)
+        if not state["parts"]:
             state_path(project_root).unlink(missing_ok=True)
             return
     else:
-        state["components"][component] = data
+        state["parts"][part] = data
     state["version"] = STATE_VERSION
     atomic_write(state_path(project_root), json.dumps(state, indent=2, sort_keys=True) + "\n")
 
 
-def component_state(project_root: Path, component: str) -> dict[str, Any]:
-    return load_state(project_root)["components"].get(component, {})
+def part_state(project_root: Path, part: str) -> dict[str, Any]:
+    return load_state(project_root)["parts"].get(part, {})
 
 
-def write_overlay(
-    project_root: Path, component: str, entries: dict[str, dict[str, Any]] | None
-) -> None:
-    """Set (or, with None, drop) one component's overlay entries and rewrite `hosts.json`."""
+def write_overlay(project_root: Path, part: str, entries: dict[str, dict[str, Any]] | None) -> None:
+    """Set (or, with None, drop) one part's overlay entries and rewrite `hosts.json`."""
     part_dir = lab_dir(project_root) / "overlay"
-    part = part_dir / f"{component}.json"
+    part_file = part_dir / f"{part}.json"
     if entries is None:
-        part.unlink(missing_ok=True)
+        part_file.unlink(missing_ok=True)
     else:
-        atomic_write(part, json.dumps(entries, indent=2, sort_keys=True) + "\n")
+        atomic_write(part_file, json.dumps(entries, indent=2, sort_keys=True) + "\n")
     merged: dict[str, dict[str, Any]] = {}
     for path in sorted(part_dir.glob("*.json")) if part_dir.is_dir() else []:
         for host, hostvars in json.loads(path.read_text()).items():
@@ -165,22 +164,11 @@ def write_overlay(
 
 def load_overlay(project_root: Path) -> dict[str, dict[str, Any]] | None:
     """The lab's connection overlay (inventory hostname → host vars), or None when the lab is down."""
-    path = hosts_path(project_root)
-    if not path.exists():
-        return None
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise FleetError(
-            f"{path}: unreadable lab overlay ({exc}); run `fleet lab up` again"
-        ) from exc
-    if not isinstance(data, dict):
-        raise FleetError(f"{path}: expected a mapping of inventory hostname to host vars")
-    return data
+    return read_overlay(Paths.at(project_root).host_overlay)
 
 
 def clear(project_root: Path) -> list[str]:
-    """Remove the files `up` wrote (not other components' directories, e.g. simulator state)."""
+    """Remove the files `up` wrote (not other parts' directories, e.g. simulator state)."""
     removed = []
     base = lab_dir(project_root)
     key = key_path(project_root)

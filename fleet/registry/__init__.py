@@ -11,7 +11,6 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "COMPONENTS": "fleet.registry.models",
     "Region": "fleet.registry.models",
     "Site": "fleet.registry.models",
     "Registry": "fleet.registry.registry",

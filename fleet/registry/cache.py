@@ -3,7 +3,7 @@
 YAML parsing is most of the cost of loading 5,000 site files; a file that did not change is
 not parsed again. Reading and hashing a file costs far less than parsing it, and unlike
 mtimes (kernel timestamps are coarse) a hash never mistakes an edited file for an old one.
-The cache lives under the project's .fleet/cache/ and is only an
+The cache lives in the project's cache directory (fleet.paths) and is only an
 accelerator: if it is missing, corrupt or unwritable, files are simply parsed.
 """
 
@@ -15,7 +15,7 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from fleet.fsutil import project_root
+from fleet.paths import Paths
 
 VERSION = 2
 
@@ -24,7 +24,7 @@ class ParseCache:
     def __init__(self, root: Path):
         root = Path(root).resolve()
         key = hashlib.sha1(str(root).encode()).hexdigest()[:12]
-        self.path = project_root(root) / ".fleet" / "cache" / f"registry-{key}.pickle"
+        self.path = Paths.find(root).cache / f"registry-{key}.pickle"
         self.entries: dict[str, tuple[bytes, Any]] = {}
         self.dirty = False
         try:

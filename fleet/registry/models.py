@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from fleet import components
 from fleet.registry.enums import Kind, Owner, State, SwitchPlatform
 from fleet.registry.uai import UaiError, check_uai
 
@@ -235,20 +236,23 @@ class Site(Strict):
             )
         return self
 
+    def host_tags(self) -> set[str]:
+        """The selector tags of the site's hosts (see fleet.components)."""
+        tags: set[str] = set()
+        if self.firewall is not None:
+            tags.update(components.host_tags("firewall"))
+        if self.proxmox is not None:
+            tags.update(components.host_tags("proxmox_nodes"))
+        for guest in self.guests:
+            tags.update(components.host_tags("guests", guest.template))
+        if self.switches:
+            tags.update(components.host_tags("switches"))
+        return tags
+
     def components(self) -> list[str]:
-        """The site's components, in deployment order."""
-        present = {
-            "proxmox": self.proxmox is not None,
-            "guests": bool(self.guests),
-            "opnsense": self.firewall is not None,
-            "samba_ad": self.samba_ad is not None,
-            "opsi": self.opsi is not None,
-            "switches": bool(self.switches),
-        }
-        return [name for name in COMPONENTS if present[name]]
-
-
-COMPONENTS = ("proxmox", "guests", "opnsense", "samba_ad", "opsi", "switches")
+        """The components that have hosts on this site, in deploy order."""
+        tags = self.host_tags()
+        return [c.name for c in components.table() if c.selects(tags)]
 
 
 class Allocations(Strict):

@@ -15,7 +15,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fleet.fsutil import atomic_write, project_root
+from fleet import components
+from fleet.fsutil import atomic_write
+from fleet.paths import Paths
 
 VERSION = 1
 
@@ -38,6 +40,8 @@ def registry_digest(root: Path) -> str:
     """One hash over the names and bytes of every YAML file the registry loads."""
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"v{VERSION}".encode())
+    # the rows list each site's components: a change of the table is a change of the rows
+    digest.update(repr([(c.name, c.hosts) for c in components.table()]).encode())
     files = [root / "region.yml", root / "allocations.yml"]
     for folder in ("sites", "vault"):
         files += sorted((root / folder).glob("*.yml"))
@@ -53,7 +57,7 @@ def registry_digest(root: Path) -> str:
 
 def _cache_file(root: Path) -> Path:
     key = hashlib.sha1(str(root).encode()).hexdigest()[:12]
-    return project_root(root) / ".fleet" / "cache" / f"sites-{key}.json"
+    return Paths.find(root).cache / f"sites-{key}.json"
 
 
 def site_rows(root: Path) -> list[dict[str, Any]]:

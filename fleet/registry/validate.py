@@ -5,7 +5,6 @@ Each check returns Problems naming the file, the field and what would be valid.
 
 from __future__ import annotations
 
-import ipaddress
 from collections import defaultdict
 
 from fleet.errors import Problem
@@ -13,9 +12,6 @@ from fleet.registry import addressing
 from fleet.registry.models import Region, Site
 from fleet.registry.uai import UaiError, check_uai
 from fleet.samba import naming
-
-# Guest templates that make a host part of a component group.
-TEMPLATE_COMPONENT = {"ad_dc": "samba_ad", "opsi_depot": "opsi"}
 
 
 def check_region(region: Region, shown: str) -> list[Problem]:
@@ -190,13 +186,9 @@ def check_site(region: Region, site: Site, shown: str, stem: str) -> list[Proble
 
     domain = f"{site.uai.lower()}.{region.dns_suffix}"
     if site.samba_ad is not None:
-        realm = site.samba_ad.realm.lower()
-        if realm != domain and not realm.endswith("." + domain):
-            add(
-                "samba_ad.realm",
-                f"realm {site.samba_ad.realm} does not match the site's DNS domain {domain}; "
-                f"use {domain.upper()} or a subdomain of it",
-            )
+        # the DC-side rules, shared with the role's own check (fleet/samba/naming.py)
+        for message in naming.check_realm(site.samba_ad.realm, domain):
+            add("samba_ad.realm", message)
         if site.kind not in region.samba.ou_tree:
             add("kind", f"region.yml has no samba.ou_tree for kind {site.kind.value}")
         if "ad_dc" not in used_templates:
@@ -298,11 +290,3 @@ def check_fleet(
                 )
             )
     return problems, warnings
-
-
-def networks_overlap(nets: list[ipaddress.IPv4Network]) -> bool:
-    ordered = sorted(nets, key=lambda n: int(n.network_address))
-    return any(
-        int(b.network_address) <= int(a.broadcast_address)
-        for a, b in zip(ordered, ordered[1:], strict=False)
-    )

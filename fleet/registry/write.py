@@ -10,7 +10,8 @@ import jinja2
 import yaml
 
 from fleet.errors import BadInput, Problem, ValidationFailed
-from fleet.fsutil import atomic_write, project_root
+from fleet.fsutil import atomic_write
+from fleet.paths import Paths
 from fleet.registry import addressing, read_registry
 from fleet.registry.load import display
 from fleet.registry.models import Kind, Owner, Site
@@ -123,7 +124,7 @@ def new_site(
             ]
         )
 
-    templates = templates or project_root(root) / "templates" / "sites"
+    templates = templates or Paths.find(root).root / "templates" / "sites"
     text = render_skeleton(
         templates,
         uai=uai,

@@ -1,8 +1,10 @@
-"""HTML drift report: `templates/report/drift.html.j2`, self-contained (inline CSS, no JS)."""
+"""HTML drift report: `fleet/report/templates/drift.html.j2` (package data, loaded with
+importlib.resources so an installed wheel renders it too), self-contained (inline CSS, no JS)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from fleet.fsutil import atomic_write
@@ -10,7 +12,6 @@ from fleet.history import Streak
 from fleet.report.diff import diffs_text
 from fleet.runner.result import FleetRun, RunResult
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "report"
 TEMPLATE = "drift.html.j2"
 STATUS_LABEL = {
     "ok": "in sync",
@@ -120,16 +121,19 @@ def context(
     }
 
 
+def _template_source(name: str) -> str:
+    return resources.files("fleet.report").joinpath("templates", name).read_text(encoding="utf-8")
+
+
 def render(
     run: FleetRun,
     sites: dict[str, SiteInfo] | None = None,
     streaks: dict[str, Streak] | None = None,
-    template_dir: Path = TEMPLATE_DIR,
 ) -> str:
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(template_dir)),
+        loader=jinja2.FunctionLoader(_template_source),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

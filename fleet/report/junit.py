@@ -1,4 +1,6 @@
-"""JUnit XML: a testcase per site × component; drift items and failures are failures."""
+"""JUnit XML: a testcase per site × component; drift items and failures are failures, and a
+component that did not run (not implemented, no hosts on the site, not selected, not reached)
+is a skipped testcase saying why."""
 
 from __future__ import annotations
 
@@ -7,17 +9,18 @@ from pathlib import Path
 
 from fleet.fsutil import atomic_write
 from fleet.report.diff import diffs_text
-from fleet.runner.result import CANCELLED, ERROR, LOCKED, NOT_RUN, FleetRun, RunResult
+from fleet.runner.result import CANCELLED, ERROR, LOCKED, NOT_RUN, RAN, FleetRun, RunResult
 
 
 def _cases(result: RunResult) -> list[tuple[str, list[str], list[str]]]:
     """(component, drift texts, failure texts) for each component the site ran."""
-    components = list(result.components)
+    skipped = {o.component for o in result.outcomes if o.outcome != RAN}
+    components = [c for c in result.components if c not in skipped]
     for item in [*result.changed, *result.failures]:
         if item.component not in components:
             components.append(item.component)
     cases = []
-    for component in components or ["site"]:
+    for component in components or ([] if result.outcomes else ["site"]):
         drift = [
             f"{c.host}: {c.task} ({c.action})\n{diffs_text(c.diff)}".rstrip()
             for c in result.changed
@@ -51,6 +54,13 @@ def build(run: FleetRun) -> ET.Element:
                 skipped += 1
                 ET.SubElement(case, "skipped", message=result.status).text = result.message
             continue
+        for outcome in result.outcomes:
+            if outcome.outcome == RAN:
+                continue
+            tests += 1
+            skipped += 1
+            case = ET.SubElement(suite, "testcase", classname=result.site, name=outcome.component)
+            ET.SubElement(case, "skipped", message=outcome.label)
         for component, drift, failed in _cases(result):
             tests += 1
             case = ET.SubElement(

@@ -13,6 +13,11 @@ METRICS = {
     "fleet_run_failed": ("gauge", "1 if the site's last run failed or a host was unreachable."),
     "fleet_last_run_timestamp_seconds": ("gauge", "When the site's last run finished."),
     "fleet_run_duration_seconds": ("gauge", "How long the site's last run took."),
+    "fleet_component_outcome": (
+        "gauge",
+        "1 for what the last run did to each component of each site (outcome: ran, no_hosts, "
+        "not_implemented, not_selected, not_reached).",
+    ),
 }
 
 
@@ -52,6 +57,9 @@ def render(run: FleetRun) -> str:
         samples["fleet_run_duration_seconds"].append(
             f"fleet_run_duration_seconds{_labels(site=result.site)} {result.duration:.3f}"
         )
+        for o in result.outcomes:
+            labels = _labels(site=result.site, component=o.component, outcome=o.outcome)
+            samples["fleet_component_outcome"].append(f"fleet_component_outcome{labels} 1")
     lines = []
     for name, (kind, help_text) in METRICS.items():
         lines.append(f"# HELP {name} {help_text}")

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from fleet import components as table
 from fleet.runner.result import (
     CANCELLED,
     CHANGED,
@@ -24,17 +25,6 @@ from fleet.runner.result import (
     RunResult,
 )
 
-COMPONENTS = ("base", "proxmox", "guests", "opnsense", "samba_ad", "opsi", "switches")
-# role name → component; play names starting with a component name map too (see site.yml).
-ROLE_COMPONENT = {
-    "base": "base",
-    "proxmox_node": "proxmox",
-    "proxmox_guests": "guests",
-    "opnsense": "opnsense",
-    "samba_ad_dc": "samba_ad",
-    "opsi_depot": "opsi",
-    "switch_config": "switches",
-}
 DIFF_KEYS = ("before", "after", "before_header", "after_header", "prepared")
 MESSAGE_LIMIT = 2000
 NO_LOG_MESSAGE = "output hidden by no_log"
@@ -50,14 +40,15 @@ def _changed(event: dict, res: object) -> bool:
     return ANSI.sub("", event.get("stdout") or "").lstrip().startswith("changed:")
 
 
-def component_of(role: str, play: str, default: str) -> str:
-    """Which fleet component a task belongs to: its role, else its play's name prefix."""
+def component_of(role: str, play: str, default: str, roles: dict[str, str], known: set[str]) -> str:
+    """Which fleet component a task belongs to: its role (`roles`: role → component), else its
+    play's name prefix when that is a component name, else `default`."""
     if role:
         short = role.rsplit(".", 1)[-1]
-        if short in ROLE_COMPONENT:
-            return ROLE_COMPONENT[short]
+        if short in roles:
+            return roles[short]
     head = play.strip().split(" ", 1)[0].split(":", 1)[0].strip(" |").lower()
-    if head in COMPONENTS:
+    if head in known:
         return head
     return default
 
@@ -104,15 +95,18 @@ class EventParser:
     default_component: str = "site"
     events: int = 0
     current_task: str = ""
-    current_component: str = ""
     task_hosts: set[str] = field(default_factory=set)
     hosts: dict[str, HostCounts] = field(default_factory=dict)
     changed: list[ChangedTask] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     components: list[str] = field(default_factory=list)
+    by_component: dict[str, HostCounts] = field(default_factory=dict)  # summed over hosts
     stats: dict | None = None
     tail: list[str] = field(default_factory=list)
     handler_tasks: set[str] = field(default_factory=set)  # task uuids of handlers
+    # the component table, read once per parser (tests may add a component)
+    roles: dict[str, str] = field(default_factory=table.by_role)
+    known: set[str] = field(default_factory=lambda: set(table.names()))
 
     def _host(self, name: str) -> HostCounts:
         if name not in self.hosts:
@@ -128,9 +122,6 @@ class EventParser:
             if kind == "playbook_on_handler_task_start" or data.get("is_conditional"):
                 self.handler_tasks.add(data.get("task_uuid", ""))
             self.current_task = data.get("task", "") or data.get("name", "")
-            self.current_component = component_of(
-                data.get("role", ""), data.get("play", ""), self.default_component
-            )
             self.task_hosts = set()
             return
         if kind == "playbook_on_stats":
@@ -147,15 +138,24 @@ class EventParser:
         res = data.get("res") or {}
         task = data.get("task", "") or self.current_task
         action = data.get("resolved_action") or data.get("task_action", "")
-        component = component_of(data.get("role", ""), data.get("play", ""), self.default_component)
+        component = component_of(
+            data.get("role", ""),
+            data.get("play", ""),
+            self.default_component,
+            self.roles,
+            self.known,
+        )
         if component not in self.components:
             self.components.append(component)
+        per_component = self.by_component.setdefault(component, HostCounts())
         counts = self._host(host)
         self.task_hosts.add(host)
         if kind == "runner_on_ok":
             counts.ok += 1
+            per_component.ok += 1
             if _changed(event, res):
                 counts.changed += 1
+                per_component.changed += 1
                 if self.mode == "check" and data.get("task_uuid") in self.handler_tasks:
                     # A handler a drifted task notified: a consequence, not a drift item.
                     return
@@ -172,14 +172,18 @@ class EventParser:
         elif kind == "runner_on_failed":
             if data.get("ignore_errors"):
                 counts.ignored += 1
+                per_component.ignored += 1
             else:
                 counts.failed += 1
+                per_component.failed += 1
                 self.failures.append(Failure(host, task, action, component, _message(res)))
         elif kind == "runner_on_unreachable":
             counts.unreachable += 1
+            per_component.unreachable += 1
             self.failures.append(Failure(host, task, action, component, _message(res), True))
         elif kind == "runner_on_skipped":
             counts.skipped += 1
+            per_component.skipped += 1
 
     def _final_counts(self) -> dict[str, HostCounts]:
         if not self.stats:
@@ -216,6 +220,7 @@ class EventParser:
             changed=list(self.changed),
             failures=list(failures),
             components=list(self.components),
+            component_counts={k: HostCounts(**v.to_dict()) for k, v in self.by_component.items()},
             rc=rc,
             events=self.events,
         )

@@ -15,8 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fleet.errors import FleetError, Locked
-from fleet.runner.execute import EventCallback, now_iso, run_site
+from fleet.inventory import SiteInventory
+from fleet.paths import Paths
+from fleet.runner.execute import now_iso, run_site
 from fleet.runner.lock import SiteLock
+from fleet.runner.observer import RunObserver
+from fleet.runner.outcomes import component_outcomes
 from fleet.runner.prepare import prepare_site_dir
 from fleet.runner.result import CANCELLED, ERROR, LOCKED, RunResult
 from fleet.runner.spec import RunSpec
@@ -28,49 +32,52 @@ def default_parallel() -> int:
 
 @dataclass
 class RunContext:
-    """Where a run reads and writes; built once by the caller."""
+    """Where a run reads and writes and who hears of it; built once by the caller."""
 
-    project_root: Path
-    state_dir: Path  # .fleet
+    paths: Paths
     run_id: str
     command_line: str  # shown to whoever finds the site locked
-    inventory_for: Callable[[str], dict]
+    inventory_for: Callable[[str], SiteInventory]
     vault_file_for: Callable[[str], Path | None] = lambda site: None
-    vault_password_file: Path | None = None
+    vault_password: bytes | None = None
     bundle: bool = False
-    on_event: EventCallback | None = None
-    on_site_start: Callable[[str], None] | None = None
-    on_site_done: Callable[[RunResult], None] | None = None
+    observer: RunObserver = field(default_factory=RunObserver)
     cancel: threading.Event = field(default_factory=threading.Event)
-
-    def site_dir(self, site: str) -> Path:
-        return self.state_dir / "runs" / self.run_id / site
 
 
 def run_one(spec: RunSpec, site: str, ctx: RunContext) -> RunResult:
-    """Lock, prepare and run one site; every outcome is a RunResult, never an exception."""
+    """Lock, prepare and run one site; every outcome is a RunResult, never an exception.
+    The result lists every component of the site with its outcome."""
+    try:
+        inventory = ctx.inventory_for(site)
+    except FleetError as exc:
+        return RunResult(site=site, mode=spec.mode, status=ERROR, message=exc.message)
+    result = _lock_and_run(spec, site, inventory, ctx)
+    result.outcomes = component_outcomes(inventory.groups, spec.selected, result.component_counts)
+    return result
+
+
+def _lock_and_run(spec: RunSpec, site: str, inventory: SiteInventory, ctx: RunContext) -> RunResult:
     if ctx.cancel.is_set():
         return RunResult(site=site, mode=spec.mode, status=CANCELLED, message="not started")
-    lock = SiteLock(ctx.state_dir / "locks", site, ctx.command_line)
+    lock = SiteLock(ctx.paths.locks, site, ctx.command_line)
     try:
         lock.acquire()
     except Locked as exc:
         return RunResult(site=site, mode=spec.mode, status=LOCKED, message=exc.message)
     try:
-        if ctx.on_site_start is not None:
-            ctx.on_site_start(site)
+        ctx.observer.site_started(site)
         started = now_iso()
         try:
             site_dir = prepare_site_dir(
                 spec,
-                site,
-                ctx.inventory_for(site),
-                ctx.site_dir(site),
-                ctx.project_root,
+                inventory,
+                ctx.paths.run_dir(ctx.run_id, site),
+                ctx.paths.root,
                 ctx.run_id,
-                facts_dir=ctx.state_dir / "facts",
+                facts_dir=ctx.paths.facts,
                 vault_file=ctx.vault_file_for(site),
-                vault_password_file=ctx.vault_password_file,
+                vault_password=ctx.vault_password,
                 bundle=ctx.bundle,
             )
         except FleetError as exc:
@@ -88,21 +95,28 @@ def run_one(spec: RunSpec, site: str, ctx: RunContext) -> RunResult:
             spec.mode,
             ctx.run_id,
             ctx.cancel,
-            on_event=ctx.on_event,
+            on_event=ctx.observer.event,
             default_component=spec.component or "site",
         )
     finally:
         lock.release()
 
 
-def run_sites(spec: RunSpec, sites: list[str], ctx: RunContext, parallel: int) -> list[RunResult]:
-    """Run `spec` on `sites`, at most `parallel` at a time; results in `sites` order."""
+def run_sites(
+    spec: RunSpec,
+    sites: list[str],
+    ctx: RunContext,
+    parallel: int,
+    on_done: Callable[[RunResult], None] | None = None,
+) -> list[RunResult]:
+    """Run `spec` on `sites`, at most `parallel` at a time; results in `sites` order.
+    `on_done` hears of each site as soon as it finishes (from this thread)."""
     results: dict[str, RunResult] = {}
 
     def finish(site: str, result: RunResult) -> None:
         results[site] = result
-        if ctx.on_site_done is not None:
-            ctx.on_site_done(result)
+        if on_done is not None:
+            on_done(result)
 
     with ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="site") as pool:
         pending: dict[Future, str] = {pool.submit(run_one, spec, s, ctx): s for s in sites}

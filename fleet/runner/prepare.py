@@ -2,7 +2,9 @@
 
 Layout under `.fleet/runs/<run-id>/<UAI>/`:
 
-    inventory/hosts.yml               the site's freshly generated inventory (YAML form)
+    inventory/region.yml, inventory/site_<uai>.yml
+                                      the site's inventory: the same files `fleet inventory
+                                      build` writes (fleet.inventory.site_files), freshly made
     inventory/group_vars/all/vault.yml  the site's vault file, still encrypted
     env/envvars  env/extravars  env/cmdline  env/settings
     env/vault_password                mode 0600, deleted after the run
@@ -25,6 +27,7 @@ from pathlib import Path
 import yaml
 
 from fleet.errors import BadInput
+from fleet.inventory import SiteInventory
 from fleet.runner.spec import RunSpec
 
 # Top-level project entries a run may need besides what ansible.cfg points at.
@@ -79,30 +82,6 @@ def project_paths(project_root: Path) -> dict[str, str]:
     return paths
 
 
-def to_yaml_inventory(listed: dict) -> dict:
-    """`ansible-inventory --list` JSON → YAML inventory structure (same hosts, groups, vars)."""
-    hostvars = (listed.get("_meta") or {}).get("hostvars") or {}
-    groups: dict[str, dict] = {}
-    for name, body in listed.items():
-        if name in ("_meta", "all") or not isinstance(body, dict):
-            continue
-        group: dict = {}
-        if body.get("hosts"):
-            group["hosts"] = {h: None for h in body["hosts"]}
-        if body.get("children"):
-            group["children"] = {c: None for c in body["children"]}
-        if body.get("vars"):
-            group["vars"] = dict(body["vars"])
-        groups[name] = group
-    everything: dict = {"hosts": {h: dict(v) for h, v in sorted(hostvars.items())}}
-    all_vars = (listed.get("all") or {}).get("vars")
-    if all_vars:
-        everything["vars"] = dict(all_vars)
-    if groups:
-        everything["children"] = groups
-    return {"all": everything}
-
-
 def _write(path: Path, text: str, mode: int = 0o600) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
@@ -128,29 +107,23 @@ def read_vault_password(source: Path) -> bytes:
 
 def prepare_site_dir(
     spec: RunSpec,
-    site: str,
-    inventory: dict,
+    inventory: SiteInventory,
     path: Path,
     project_root: Path,
     run_id: str,
     facts_dir: Path | None = None,
     vault_file: Path | None = None,
-    vault_password_file: Path | None = None,
+    vault_password: bytes | None = None,
     bundle: bool = False,
 ) -> SiteDir:
-    """Write the private_data_dir for one site; returns where everything is."""
+    """Write the private_data_dir for one site; returns where everything is. The caller has
+    checked the playbook and the vault password once for the whole run (fleet.deploy)."""
     project_root = project_root.resolve()
-    if not (project_root / spec.playbook).is_file():
-        raise BadInput(f"playbook {spec.playbook} not found under {project_root}")
-    if vault_file is not None and vault_file.is_file() and vault_password_file is None:
-        raise BadInput(
-            f"{vault_file} is vault-encrypted: give --vault-password-file "
-            "or set FLEET_VAULT_PASSWORD_FILE"
-        )
+    site = inventory.uai
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    hosts = sorted(((inventory.get("_meta") or {}).get("hostvars") or {}).keys())
-
-    _write(path / "inventory" / "hosts.yml", _dump(to_yaml_inventory(inventory)))
+    hosts = inventory.hosts
+    for name, text in inventory.files.items():
+        _write(path / "inventory" / name, text)
     if vault_file is not None and vault_file.is_file():
         target = path / "inventory" / "group_vars" / "all" / "vault.yml"
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -204,11 +177,10 @@ def prepare_site_dir(
     _write(path / "env" / "extravars", _dump(extravars))
 
     password_arg = None
-    if vault_password_file is not None:
-        secret = read_vault_password(vault_password_file)
+    if vault_password is not None:
         fd = os.open(path / VAULT_PASSWORD, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(secret)
+            handle.write(vault_password)
         password_arg = os.path.join("..", VAULT_PASSWORD)  # from project/, the cwd
     _write(path / "env" / "cmdline", spec.cmdline(password_arg))
     # pexpect_timeout bounds how quickly a cancel request is noticed.

@@ -9,7 +9,8 @@ from dataclasses import asdict, dataclass, field
 
 from fleet.errors import EXIT_CHANGES, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_LOCKED, EXIT_OK
 
-# Site statuses, worst first (used to pick a tile colour and the exit code).
+# Site statuses. `FleetRun.exit_code` ranks them (interrupted > failing > locked > drift);
+# the reports colour them through their own tables.
 CANCELLED = "cancelled"
 ERROR = "error"  # ansible-playbook itself failed (syntax error, missing playbook, …)
 FAILED = "failed"  # a task failed
@@ -65,6 +66,56 @@ class Failure:
         return asdict(self)
 
 
+# What happened to one component of a site in a run (every component of the table is listed).
+RAN = "ran"
+NO_HOSTS = "no_hosts"
+NOT_IMPLEMENTED = "not_implemented"
+NOT_SELECTED = "not_selected"  # --component picked another one
+NOT_REACHED = "not_reached"  # selected, with hosts, but no task of it ran (failure, limit, tags)
+OUTCOME_LABELS = {
+    RAN: "ran",
+    NO_HOSTS: "no hosts on this site",
+    NOT_IMPLEMENTED: "not implemented",
+    NOT_SELECTED: "not selected",
+    NOT_REACHED: "not reached",
+}
+
+
+@dataclass
+class ComponentOutcome:
+    component: str
+    outcome: str  # one of OUTCOME_LABELS
+    hosts: int = 0  # the site's hosts in the component's group
+    counts: HostCounts = field(default_factory=HostCounts)  # task results, summed over hosts
+
+    @property
+    def label(self) -> str:
+        if self.outcome != RAN:
+            return OUTCOME_LABELS[self.outcome]
+        c = self.counts
+        parts = [f"ok={c.ok}", f"changed={c.changed}"]
+        parts += [
+            f"{k}={v}" for k, v in (("failed", c.failed), ("unreachable", c.unreachable)) if v
+        ]
+        return "ran (" + " ".join(parts) + ")"
+
+    def to_dict(self) -> dict:
+        return {
+            "component": self.component,
+            "outcome": self.outcome,
+            "label": self.label,
+            "hosts": self.hosts,
+            **self.counts.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ComponentOutcome:
+        counts = {k: int(data.get(k, 0)) for k in HostCounts().to_dict()}
+        return cls(
+            data["component"], data["outcome"], int(data.get("hosts", 0)), HostCounts(**counts)
+        )
+
+
 @dataclass
 class RunResult:
     """One site's run, built from its ansible-runner events."""
@@ -75,7 +126,10 @@ class RunResult:
     hosts: dict[str, HostCounts] = field(default_factory=dict)
     changed: list[ChangedTask] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
-    components: list[str] = field(default_factory=list)
+    components: list[str] = field(default_factory=list)  # components whose tasks ran
+    # per component, from the events (not serialised: `outcomes` carries it)
+    component_counts: dict[str, HostCounts] = field(default_factory=dict)
+    outcomes: list[ComponentOutcome] = field(default_factory=list)  # every component
     started: str = ""
     finished: str = ""
     duration: float = 0.0
@@ -105,6 +159,7 @@ class RunResult:
             "changed": [c.to_dict() for c in self.changed],
             "failures": [f.to_dict() for f in self.failures],
             "components": list(self.components),
+            "outcomes": [o.to_dict() for o in self.outcomes],
             "started": self.started,
             "finished": self.finished,
             "duration": round(self.duration, 3),
@@ -123,6 +178,7 @@ class RunResult:
             changed=[ChangedTask(**c) for c in data.get("changed", [])],
             failures=[Failure(**f) for f in data.get("failures", [])],
             components=list(data.get("components", [])),
+            outcomes=[ComponentOutcome.from_dict(o) for o in data.get("outcomes", [])],
             started=data.get("started", ""),
             finished=data.get("finished", ""),
             duration=float(data.get("duration", 0.0)),

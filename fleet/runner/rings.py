@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from fleet.errors import BadInput
+from fleet.runner.result import FAILING, NOT_RUN, RunResult
 
 
 @dataclass
@@ -54,3 +56,47 @@ def plan_rings(spec: str, sites: list[str], pilots: set[str]) -> list[Ring]:
 
 def failure_percent(failed: int, total: int) -> float:
     return 0.0 if total == 0 else 100.0 * failed / total
+
+
+@dataclass
+class Rollout:
+    results: list[RunResult] = field(default_factory=list)
+    stopped: str = ""  # why the rollout stopped early, if it did
+
+
+def roll_out(
+    rings: list[Ring],
+    run_ring: Callable[[list[str]], list[RunResult]],
+    max_fail_percent: float,
+    cancelled: Callable[[], bool],
+    uncovered: list[str],
+    mode: str = "apply",
+) -> Rollout:
+    """Run the rings in order (pure apart from `run_ring`). After each ring, a failure rate
+    above `max_fail_percent` stops the rollout: the later rings' sites, and the sites no ring
+    covers, come back as `not_run` with the reason."""
+    rollout = Rollout()
+    for index, ring in enumerate(rings, start=1):
+        results = run_ring(ring.sites)
+        rollout.results.extend(results)
+        if cancelled():
+            break
+        failed = [r.site for r in results if r.status in FAILING]
+        rate = failure_percent(len(failed), len(results))
+        if rate > max_fail_percent:
+            later = [s for r in rings[index:] for s in r.sites]
+            rollout.stopped = (
+                f"ring {index} ({ring.name}) failed on {len(failed)}/{len(results)} "
+                f"site(s) ({rate:.0f}% > --max-fail-percent {max_fail_percent:g}): "
+                f"{', '.join(failed)}; rollout stopped, {len(later)} site(s) not started"
+            )
+            rollout.results += [
+                RunResult(site=s, mode=mode, status=NOT_RUN, message="rollout stopped")
+                for s in later
+            ]
+            break
+    rollout.results += [
+        RunResult(site=s, mode=mode, status=NOT_RUN, message="in no ring of --rings")
+        for s in uncovered
+    ]
+    return rollout

@@ -1,52 +1,93 @@
-"""`RunSpec`: what to run on which sites, and the ansible-playbook arguments it implies."""
+"""`RunSpec`: what one fleet command runs on each site, and the ansible-playbook arguments."""
 
 from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from fleet import components
+from fleet.components import SITE_PLAYBOOK
+from fleet.errors import BadInput
 
 MODES = ("apply", "check")
 COMMANDS = ("deploy", "plan", "drift")
-DEFAULT_PLAYBOOK = "playbooks/site.yml"
-# `--component C` → its playbook; site.yml imports them in this order (DESIGN.md).
-COMPONENT_PLAYBOOKS = {
-    "base": "playbooks/base.yml",
-    "proxmox": "playbooks/proxmox.yml",
-    "guests": "playbooks/guests.yml",
-    "opnsense": "playbooks/opnsense.yml",
-    "samba_ad": "playbooks/samba_ad.yml",
-    "opsi": "playbooks/opsi.yml",
-    "switches": "playbooks/switches.yml",
-}
+
+
+def playbook_for(component: str | None) -> str:
+    """The playbook of a component (None: every component, playbooks/site.yml)."""
+    if not component:
+        return SITE_PLAYBOOK
+    try:
+        return components.get(component).playbook
+    except KeyError:
+        raise BadInput(
+            f"unknown component {component!r} (valid: {', '.join(components.names())})"
+        ) from None
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    sites: tuple[str, ...]
-    playbook: str = DEFAULT_PLAYBOOK  # relative to the project root
+    command: str = "deploy"  # deploy | plan | drift (recorded in history)
+    component: str | None = None  # --component; None = every component
+    playbook: str = SITE_PLAYBOOK  # relative to the project root
     mode: str = "apply"  # apply | check
     diff: bool = False
     limit: str | None = None
     tags: tuple[str, ...] = ()
     skip_tags: tuple[str, ...] = ()
     extra_vars: dict = field(default_factory=dict)
-    component: str | None = None
-    command: str = "deploy"  # deploy | plan | drift (recorded in history)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
         if self.command not in COMMANDS:
             raise ValueError(f"command must be one of {COMMANDS}, got {self.command!r}")
+        path = PurePosixPath(self.playbook)
+        if path.is_absolute() or ".." in path.parts:
+            raise BadInput(f"--playbook {self.playbook}: give a path inside the project, relative")
 
     @classmethod
-    def for_component(cls, component: str | None) -> str:
-        """The playbook of a component (None: every component, playbooks/site.yml)."""
-        if not component:
-            return DEFAULT_PLAYBOOK
-        if component not in COMPONENT_PLAYBOOKS:
-            raise ValueError(f"unknown component {component!r}")
-        return COMPONENT_PLAYBOOKS[component]
+    def build(
+        cls,
+        command: str,
+        component: str | None = None,
+        playbook: str | None = None,
+        check: bool = False,
+        diff: bool = False,
+        limit: str | None = None,
+        tags: tuple[str, ...] = (),
+        skip_tags: tuple[str, ...] = (),
+        extra_vars: dict | None = None,
+        allow_destroy: bool = False,
+    ) -> RunSpec:
+        """The spec of a CLI command: plan and drift run in check mode; roles delete what they
+        manage only when `fleet_allow_destroy` is true, which only a real deploy can ask for."""
+        mode = "check" if command in ("plan", "drift") or check else "apply"
+        found = dict(extra_vars or {})
+        if "fleet_allow_destroy" in found:
+            raise BadInput("-e fleet_allow_destroy: use --allow-destroy (deploy only)")
+        found["fleet_allow_destroy"] = allow_destroy and mode == "apply"
+        return cls(
+            command=command,
+            component=component,
+            playbook=playbook or playbook_for(component),
+            mode=mode,
+            diff=diff or mode == "check",
+            limit=limit,
+            tags=tags,
+            skip_tags=skip_tags,
+            extra_vars=found,
+        )
+
+    @property
+    def selected(self) -> list[str] | None:
+        """Components this spec runs; None when a custom --playbook says nothing about it."""
+        if self.component:
+            return [self.component]
+        if self.playbook == SITE_PLAYBOOK:
+            return components.names()
+        return None
 
     def cmdline_args(self, vault_password_file: str | None = None) -> list[str]:
         """ansible-playbook options as an argument list (never a shell string)."""
@@ -68,17 +109,3 @@ class RunSpec:
     def cmdline(self, vault_password_file: str | None = None) -> str:
         # ansible-runner reads env/cmdline with shlex.split: shlex.join round-trips the list.
         return shlex.join(self.cmdline_args(vault_password_file))
-
-    def to_dict(self) -> dict:
-        return {
-            "sites": list(self.sites),
-            "playbook": self.playbook,
-            "mode": self.mode,
-            "diff": self.diff,
-            "limit": self.limit,
-            "tags": list(self.tags),
-            "skip_tags": list(self.skip_tags),
-            "extra_vars": dict(self.extra_vars),
-            "component": self.component,
-            "command": self.command,
-        }

@@ -28,7 +28,7 @@ SITES = {
     "0180120H": ["dc1.0180120h.lab.fleet.test", "pve1.0180120h.lab.fleet.test"],
 }
 HOSTS = sorted(h for hosts in SITES.values() for h in hosts)
-LINUX = "proxmox_nodes:samba_dc:opsi_depot"
+LINUX = "linux"
 
 
 @pytest.fixture(scope="module")
@@ -86,10 +86,10 @@ def processes_mentioning(*needles: str) -> list[str]:
 
 def test_up_starts_one_container_per_linux_host_on_loopback(lab):
     rows = lab.first_up["hosts"]
-    hosts = [h for h in rows if h["component"] == "hosts"]
+    hosts = [h for h in rows if h["part"] == "hosts"]
     assert sorted(h["name"] for h in hosts) == HOSTS
     # the API simulators come up with the hosts: one device per kind and lab site
-    assert sorted(h["name"] for h in rows if h["component"].startswith("sim_")) == sorted(
+    assert sorted(h["name"] for h in rows if h["part"].startswith("sim_")) == sorted(
         f"{kind}:{site}" for kind in ("opnsense", "opsi", "pve") for site in SITES
     )
     assert all(h["healthy"] for h in hosts), hosts
@@ -128,13 +128,13 @@ def test_status_lists_every_host_healthy(lab):
     rc, data = lab.fleet_json("lab", "status")
     assert rc == 0, data
     assert data["healthy"] is True
-    hosts = [h for h in data["hosts"] if h["component"] == "hosts"]
+    hosts = [h for h in data["hosts"] if h["part"] == "hosts"]
     assert sorted(h["name"] for h in hosts) == HOSTS
     assert {h["name"]: h["site"] for h in hosts} == {
         h: site for site, hosts in SITES.items() for h in hosts
     }
     state = json.loads((lab.lab_dir / "state.json").read_text())
-    recorded = state["components"]["hosts"]["hosts"]
+    recorded = state["parts"]["hosts"]["hosts"]
     for h in hosts:
         assert h["healthy"] and h["state"] == "running"
         assert h["endpoint"] == f"127.0.0.1:{recorded[h['name']]['port']}"
@@ -362,7 +362,7 @@ def test_down_removes_everything_of_this_lab_and_nothing_else(lab):
         "--label",
         "io.fleet.lab=1",
         "--label",
-        "io.fleet.lab.component=hosts",
+        "io.fleet.lab.part=hosts",
         "--label",
         "io.fleet.lab.project=/nonexistent/other-checkout",
         image_ref("base"),

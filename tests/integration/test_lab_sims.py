@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from fleet.lab.sim import component
+from fleet.lab.sim import part
 
 pytestmark = pytest.mark.lab
 
@@ -98,15 +98,15 @@ def test_lab_up_serves_every_site_with_tls_and_recorded_credentials_and_down_sto
     try:
         assert up.returncode == 0, up.stderr[-3000:]
         sites = sorted(
-            {h["site"] for h in json.loads(up.stdout)["hosts"] if h["component"] == "hosts"}
+            {h["site"] for h in json.loads(up.stdout)["hosts"] if h["part"] == "hosts"}
         )
         assert sites, "the lab registry has no sites"
 
         overlay = json.loads((project / ".fleet" / "lab" / "hosts.json").read_text())
         for kind in KINDS:
-            doc = component.endpoints(project, kind)
+            doc = part.endpoints(project, kind)
             assert doc is not None, f"no {kind} simulator recorded"
-            ready = component.run_dir(project) / f"{kind}.json"
+            ready = part.run_dir(project) / f"{kind}.json"
             assert stat.S_IMODE(ready.stat().st_mode) == 0o600  # it holds the credentials
             assert sorted(d["name"] for d in doc["devices"]) == sites
             for device in doc["devices"]:
@@ -131,7 +131,7 @@ def test_lab_up_serves_every_site_with_tls_and_recorded_credentials_and_down_sto
         assert status.returncode == 0, status.stdout + status.stderr
         listed = json.loads(status.stdout)["hosts"]
         for kind in KINDS:
-            rows = [s for s in listed if s["component"] == f"sim_{kind}"]
+            rows = [s for s in listed if s["part"] == f"sim_{kind}"]
             assert sorted(s["site"] for s in rows) == sites
             assert all(s["state"] == "running" and s["healthy"] for s in rows)
         assert sim_processes(project)
@@ -140,8 +140,8 @@ def test_lab_up_serves_every_site_with_tls_and_recorded_credentials_and_down_sto
     assert down.returncode == 0, down.stderr[-3000:]
     assert sim_processes(project) == []
     for kind in KINDS:
-        assert component.endpoints(project, kind) is None
+        assert part.endpoints(project, kind) is None
     assert not (project / ".fleet" / "lab" / "hosts.json").exists()
-    assert not component.sim_dir(project).exists()  # CA, state and run files removed
+    assert not part.sim_dir(project).exists()  # CA, state and run files removed
     status = fleet(project, "lab", "status")
-    assert not [s for s in json.loads(status.stdout)["hosts"] if s["component"].startswith("sim_")]
+    assert not [s for s in json.loads(status.stdout)["hosts"] if s["part"].startswith("sim_")]

@@ -16,7 +16,8 @@ import pytest
 
 from fleet.runner.artifacts import result_from_artifacts
 from fleet.runner.execute import process_env, run_site
-from fleet.runner.prepare import prepare_site_dir
+from fleet.inventory import SiteInventory, dump_yaml
+from fleet.runner.prepare import prepare_site_dir, read_vault_password
 from fleet.runner.spec import RunSpec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,15 +27,17 @@ SITE = "0450050K"
 DC, PVE = "dc1.0450050k.test", "pve1.0450050k.test"
 
 
-def inventory() -> dict:
+def inventory() -> SiteInventory:
+    """Two hosts run locally; the file is written by fleet's one inventory writer."""
     local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
-    return {
-        "_meta": {"hostvars": {DC: dict(local), PVE: dict(local)}},
-        "all": {"children": ["site_0450050k"]},
-        "site_0450050k": {"children": ["samba_dc", "proxmox_nodes"]},
-        "samba_dc": {"hosts": [DC]},
-        "proxmox_nodes": {"hosts": [PVE]},
-    }
+    groups = {"samba_dc": {"hosts": {DC: local}}, "proxmox_nodes": {"hosts": {PVE: local}}}
+    text = dump_yaml({"all": {"children": {"site_0450050k": {"children": groups}}}})
+    return SiteInventory(
+        uai=SITE,
+        files={"site_0450050k.yml": text},
+        hosts=[DC, PVE],
+        groups={"samba_dc": [DC], "proxmox_nodes": [PVE]},
+    )
 
 
 @pytest.fixture
@@ -73,7 +76,6 @@ def test_transmit_worker_process_gives_the_local_result_and_no_secret(tmp_path, 
     vault_file, pwfile, secret, password = vault
     target = tmp_path / "target"  # where the playbook writes (both runs start from empty)
     spec = RunSpec(
-        sites=(SITE,),
         playbook="playbooks/scaleout.yml",
         diff=True,
         extra_vars={"fleet_test_dir": str(target)},
@@ -82,14 +84,13 @@ def test_transmit_worker_process_gives_the_local_result_and_no_secret(tmp_path, 
     def prepare(name: str):
         return prepare_site_dir(
             spec,
-            SITE,
             inventory(),
             tmp_path / name / SITE,
             PROJECT,
             name,
             facts_dir=tmp_path / "facts",
             vault_file=vault_file,
-            vault_password_file=pwfile,
+            vault_password=read_vault_password(pwfile),
             bundle=True,  # a remote worker cannot follow symlinks into this checkout
         )
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 import os
 import socket
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from fleet.errors import EXIT_LOCKED, Locked
-from fleet.lab import components, inventory, procs, state
+from fleet.lab import control, inventory, procs, state
+from fleet.lab.parts import LabContext
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -38,22 +38,22 @@ class Recorder:
 
 def test_a_second_up_while_one_holds_the_lock_fails_naming_the_holder(tmp_path):
     rec = Recorder()
-    ctx = components.LabContext(project_root=tmp_path, command="fleet lab down")
+    ctx = LabContext(project_root=tmp_path, command="fleet lab down")
     with (
-        components.lab_lock(tmp_path, "fleet lab up --lab-registry x"),
+        control.lab_lock(tmp_path, "fleet lab up --lab-registry x"),
         pytest.raises(Locked) as caught,
     ):
-        components.lab_down(ctx, [rec])
+        control.lab_down(ctx, [rec])
     assert caught.value.exit_code == EXIT_LOCKED == 4
     assert f"pid {os.getpid()}" in caught.value.message
     assert "`fleet lab up --lab-registry x`" in caught.value.message
     assert rec.calls == []  # nothing ran under a lock it did not get
     # released: the next one runs
-    components.lab_down(ctx, [rec])
+    control.lab_down(ctx, [rec])
     assert rec.calls == ["down"]
 
 
-def test_lab_up_runs_components_in_order_and_down_in_reverse(tmp_path):
+def test_lab_up_runs_parts_in_order_and_down_in_reverse(tmp_path):
     order = []
 
     class C(Recorder):
@@ -70,9 +70,9 @@ def test_lab_up_runs_components_in_order_and_down_in_reverse(tmp_path):
             return []
 
     parts = [C("hosts"), C("sim")]
-    ctx = components.LabContext(project_root=tmp_path)
-    components.lab_up(ctx, parts)
-    components.lab_down(ctx, parts)
+    ctx = LabContext(project_root=tmp_path)
+    control.lab_up(ctx, parts)
+    control.lab_down(ctx, parts)
     assert order == [("up", "hosts"), ("up", "sim"), ("down", "sim"), ("down", "hosts")]
 
 
@@ -128,15 +128,14 @@ def test_lab_inventory_points_at_the_overlay_and_is_readable_by_ansible(tmp_path
     assert "StrictHostKeyChecking=yes" in pve["ansible_ssh_common_args"]
     fw = hosts["fw1.0180120h.lab.fleet.test"]
     assert fw["ansible_connection"] == "local"
-    assert fw["ansible_python_interpreter"] == sys.executable
+    # the Python of whoever runs Ansible: the venv's, in the lab as in production
+    assert fw["ansible_python_interpreter"] == "{{ ansible_playbook_python }}"
 
 
-def test_forgetting_the_last_component_removes_the_state_file(tmp_path):
-    state.save_component_state(tmp_path, "hosts", {"hosts": {}})
-    assert json.loads(state.state_path(tmp_path).read_text())["components"] == {
-        "hosts": {"hosts": {}}
-    }
-    state.save_component_state(tmp_path, "hosts", None)
+def test_forgetting_the_last_part_removes_the_state_file(tmp_path):
+    state.save_part_state(tmp_path, "hosts", {"hosts": {}})
+    assert json.loads(state.state_path(tmp_path).read_text())["parts"] == {"hosts": {"hosts": {}}}
+    state.save_part_state(tmp_path, "hosts", None)
     assert not state.state_path(tmp_path).exists()
-    state.save_component_state(tmp_path, "hosts", None)  # a second down writes nothing either
+    state.save_part_state(tmp_path, "hosts", None)  # a second down writes nothing either
     assert not state.state_path(tmp_path).exists()

@@ -33,7 +33,7 @@ def test_overlay_has_the_contract_shape(tmp_path):
     }
 
 
-def test_components_overlays_merge_and_drop_independently(tmp_path):
+def test_parts_overlays_merge_and_drop_independently(tmp_path):
     state.write_overlay(tmp_path, "hosts", {"a": {"ansible_port": 1}, "b": {"ansible_port": 2}})
     state.write_overlay(tmp_path, "sim", {"b": {"pve_api_url": "https://127.0.0.1:8006"}})
     assert state.load_overlay(tmp_path)["b"] == {
@@ -91,17 +91,17 @@ def test_key_is_made_once_and_clear_removes_what_up_wrote(tmp_path):
     first = key.read_text()
     assert state.ensure_key(tmp_path).read_text() == first
     assert state.public_key(tmp_path).startswith("ssh-ed25519 ")
-    state.save_component_state(tmp_path, "hosts", {"hosts": {}})
+    state.save_part_state(tmp_path, "hosts", {"hosts": {}})
     sim_dir = state.lab_dir(tmp_path) / "sim"
     sim_dir.mkdir()
     removed = state.clear(tmp_path)
     assert set(removed) == {"id_ed25519", "id_ed25519.pub", "state.json"}
-    assert sim_dir.exists()  # other components' data is theirs to remove
+    assert sim_dir.exists()  # other parts' data is theirs to remove
 
 
-def test_component_state_round_trip(tmp_path):
-    state.save_component_state(tmp_path, "hosts", {"network": "n", "hosts": {"a": {"port": 1}}})
-    state.save_component_state(tmp_path, "sim", {"pid": 3})
-    assert state.component_state(tmp_path, "hosts")["hosts"]["a"]["port"] == 1
-    state.save_component_state(tmp_path, "hosts", None)
-    assert json.loads(state.state_path(tmp_path).read_text())["components"] == {"sim": {"pid": 3}}
+def test_part_state_round_trip(tmp_path):
+    state.save_part_state(tmp_path, "hosts", {"network": "n", "hosts": {"a": {"port": 1}}})
+    state.save_part_state(tmp_path, "sim", {"pid": 3})
+    assert state.part_state(tmp_path, "hosts")["hosts"]["a"]["port"] == 1
+    state.save_part_state(tmp_path, "hosts", None)
+    assert json.loads(state.state_path(tmp_path).read_text())["parts"] == {"sim": {"pid": 3}}

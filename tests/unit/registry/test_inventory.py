@@ -98,13 +98,16 @@ def test_show_matches_ansible_inventory_of_a_single_site(registry_dir, tmp_path,
     code, out, _ = fleet("--registry", str(registry_dir), "inventory", "show", uai)
     assert code == 0
     shown = json.loads(out)
-    from fleet.inventory import render_site_yaml
+    from fleet.inventory import site_files
 
-    single = tmp_path / "site.yml"
-    single.write_text(render_site_yaml(registry, uai))
+    # what a run's private_data_dir gets: the generated files of that one site
+    run_inventory = tmp_path / "inventory"
+    run_inventory.mkdir()
+    for name, text in site_files(registry, uai).files.items():
+        (run_inventory / name).write_text(text)
     listed = json.loads(
         subprocess.run(
-            [ANSIBLE_INVENTORY, "-i", str(single), "--list", "--export"],
+            [ANSIBLE_INVENTORY, "-i", str(run_inventory), "--list", "--export"],
             capture_output=True,
             text=True,
             check=True,

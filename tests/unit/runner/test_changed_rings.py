@@ -1,4 +1,5 @@
-"""--changed-since mapping (pure and with a real git repository) and rollout rings."""
+"""--changed-since mapping (pure and with a real git repository), rollout rings and the
+ring loop (pure: the site runs are a stand-in)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pytest
 
 from fleet.errors import BadInput
 from fleet.runner.changed import affected_sites, sites_changed_since
-from fleet.runner.rings import plan_rings
+from fleet.runner.result import NOT_RUN, RunResult
+from fleet.runner.rings import plan_rings, roll_out
 
 KNOWN = ["0180050A", "0280050B", "0450050K"]
 REG = "inventories/registry"
@@ -102,3 +104,60 @@ def test_rings_without_pilots_skip_the_empty_ring_and_counts_work():
 def test_bad_rings_are_bad_input(bad):
     with pytest.raises(BadInput, match="--rings"):
         plan_rings(bad, SITES, set())
+
+
+class FakeRuns:
+    """Stands in for the site runs: every site succeeds except those listed as failing."""
+
+    def __init__(self, failing=(), unreachable=()):
+        self.failing, self.unreachable, self.calls = set(failing), set(unreachable), []
+
+    def __call__(self, sites):
+        self.calls.append(list(sites))
+        results = []
+        for site in sites:
+            status = "failed" if site in self.failing else "ok"
+            status = "unreachable" if site in self.unreachable else status
+            results.append(RunResult(site=site, status=status))
+        return results
+
+
+def test_rollout_runs_every_ring_when_nothing_fails():
+    runs = FakeRuns()
+    rollout = roll_out(plan_rings("2,100%", SITES, set()), runs, 0.0, lambda: False, [])
+    assert runs.calls == [SITES[:2], SITES[2:]]
+    assert [r.site for r in rollout.results] == SITES and rollout.stopped == ""
+
+
+def test_rollout_stops_after_a_ring_failing_beyond_max_fail_percent():
+    runs = FakeRuns(failing={"S01"})
+    rings = plan_rings("2,50%,100%", SITES, set())
+    rollout = roll_out(rings, runs, 10.0, lambda: False, [])
+    assert runs.calls == [["S00", "S01"]]  # the later rings never start
+    assert "ring 1 (2) failed on 1/2 site(s) (50% > --max-fail-percent 10): S01" in rollout.stopped
+    assert "8 site(s) not started" in rollout.stopped
+    later = [r for r in rollout.results if r.status == NOT_RUN]
+    assert [r.site for r in later] == SITES[2:]
+    assert all(r.message == "rollout stopped" for r in later)
+
+
+def test_rollout_tolerates_failures_up_to_the_threshold():
+    runs = FakeRuns(unreachable={"S00"})  # 1 of 2 = 50 %
+    rollout = roll_out(plan_rings("2,100%", SITES, set()), runs, 50.0, lambda: False, [])
+    assert len(runs.calls) == 2 and rollout.stopped == ""
+    rollout = roll_out(
+        plan_rings("2,100%", SITES, set()), FakeRuns({"S00"}), 49.9, lambda: False, []
+    )
+    assert rollout.stopped.startswith("ring 1 (2) failed on 1/2")
+
+
+def test_rollout_stops_when_cancelled_and_lists_uncovered_sites():
+    runs = FakeRuns()
+    rollout = roll_out(plan_rings("2,50%", SITES, set()), runs, 0.0, lambda: True, ["S09"])
+    assert runs.calls == [["S00", "S01"]]
+    assert rollout.stopped == ""
+    assert [(r.site, r.status, r.message) for r in rollout.results][-1] == (
+        "S09",
+        NOT_RUN,
+        "in no ring of --rings",
+    )

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from fleet.deploy import Target, select_sites
 from fleet.registry import load_registry
-from fleet.runner.orchestrate import Request, select_sites
 
 REPO = Path(__file__).resolve().parents[3]
 FLEET = str(Path(sys.executable).parent / "fleet")
@@ -67,7 +67,7 @@ def test_changed_since_picks_exactly_the_affected_sites(repo, change):
     append(repo / path, text)
     git(repo, "commit", "-qam", change)  # committed, as in CI after a merge
     registry = load_registry(repo / "inventories" / "lab")
-    selection = select_sites(registry, Request(command="plan", changed_since="HEAD~1"), repo)
+    selection = select_sites(registry, Target(changed_since="HEAD~1"), repo)
     assert selection.sites == expected
     if not expected:
         assert "no site is affected" in selection.note
@@ -78,7 +78,7 @@ def test_changed_since_picks_exactly_the_affected_sites(repo, change):
 def test_uncommitted_changes_count_too(repo):
     append(repo / "inventories/lab/sites/0450050K.yml", "# work in progress\n")
     registry = load_registry(repo / "inventories" / "lab")
-    selection = select_sites(registry, Request(command="plan", changed_since="HEAD"), repo)
+    selection = select_sites(registry, Target(changed_since="HEAD"), repo)
     assert selection.sites == ["0450050K"]
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from fleet.components import by_role, names
 from fleet.runner.events import NO_LOG_MESSAGE, EventParser, component_of, parse_events
 
 EVENTS = Path(__file__).resolve().parents[2] / "fixtures" / "events"
@@ -131,14 +132,14 @@ def test_no_log_failure_does_not_leak_output():
     ("role", "play", "expected"),
     [
         ("samba_ad_dc", "anything", "samba_ad"),
-        ("fleet.proxmox_guests", "", "guests"),
+        ("fleet.proxmox_guests", "", "proxmox"),
         ("", "opnsense | firewall", "opnsense"),
         ("", "switches: access", "switches"),
         ("", "Something else", "site"),
     ],
 )
 def test_component_from_role_or_play_name(role, play, expected):
-    assert component_of(role, play, "site") == expected
+    assert component_of(role, play, "site", by_role(), set(names())) == expected
 
 
 LAB_PVE = "pve1.0180120h.lab.fleet.test"

@@ -10,23 +10,23 @@ import pytest
 import yaml
 
 from fleet.errors import BadInput
-from fleet.runner.prepare import prepare_site_dir, to_yaml_inventory
+from fleet.inventory import SiteInventory
+from fleet.runner.prepare import prepare_site_dir, read_vault_password
 from fleet.runner.spec import RunSpec
 
-LISTED = {
-    "_meta": {"hostvars": {"dc1.x": {"ansible_connection": "local"}, "pve1.x": {"a": 1}}},
-    "all": {"children": ["site_x", "ungrouped"], "vars": {"dns_suffix": "ex"}},
-    "site_x": {"children": ["samba_dc", "proxmox_nodes"], "vars": {"realm": "X"}},
-    "samba_dc": {"hosts": ["dc1.x"]},
-    "proxmox_nodes": {"hosts": ["pve1.x"]},
-    "ungrouped": {"hosts": []},
-}
+SITE = SiteInventory(
+    uai="X",
+    files={
+        "region.yml": '{"all": {"vars": {"dns_suffix": "ex"}}}\n',
+        "site_x.yml": '{"all": {"children": {"samba_dc": {"hosts": {"dc1.x": {"a": 1}}}}}}\n',
+    },
+    hosts=["dc1.x", "pve1.x"],
+    groups={"samba_dc": ["dc1.x"], "proxmox_nodes": ["pve1.x"]},
+)
 
 
 def test_check_mode_adds_check_and_diff_and_options_are_separate_arguments():
-    spec = RunSpec(
-        sites=("X",), mode="check", limit="dc1.x", tags=("a", "b"), skip_tags=("c; rm -rf /",)
-    )
+    spec = RunSpec(mode="check", limit="dc1.x", tags=("a", "b"), skip_tags=("c; rm -rf /",))
     args = spec.cmdline_args("../env/vault_password")
     assert args == [
         "--check",
@@ -45,22 +45,26 @@ def test_check_mode_adds_check_and_diff_and_options_are_separate_arguments():
 
 
 def test_apply_mode_has_no_check_flag():
-    assert RunSpec(sites=("X",)).cmdline_args() == []
-    assert RunSpec(sites=("X",), diff=True).cmdline_args() == ["--diff"]
+    assert RunSpec().cmdline_args() == []
+    assert RunSpec(diff=True).cmdline_args() == ["--diff"]
 
 
 def test_bad_mode_is_refused():
     with pytest.raises(ValueError, match="mode"):
-        RunSpec(sites=("X",), mode="yolo")
+        RunSpec(mode="yolo")
 
 
-def test_list_inventory_becomes_equivalent_yaml_inventory():
-    data = to_yaml_inventory(LISTED)["all"]
-    assert data["hosts"]["dc1.x"] == {"ansible_connection": "local"}
-    assert data["vars"] == {"dns_suffix": "ex"}
-    assert data["children"]["site_x"]["vars"] == {"realm": "X"}
-    assert set(data["children"]["site_x"]["children"]) == {"samba_dc", "proxmox_nodes"}
-    assert list(data["children"]["samba_dc"]["hosts"]) == ["dc1.x"]
+@pytest.mark.parametrize("playbook", ["/etc/passwd.yml", "../elsewhere/site.yml"])
+def test_a_playbook_outside_the_project_is_refused(playbook):
+    with pytest.raises(BadInput, match="inside the project"):
+        RunSpec(playbook=playbook)
+
+
+def test_component_playbooks_come_from_the_table_and_unknown_ones_are_refused():
+    assert RunSpec.build("deploy", component="samba_ad").playbook == "playbooks/samba_ad.yml"
+    assert RunSpec.build("drift").playbook == "playbooks/site.yml"
+    with pytest.raises(BadInput, match="unknown component 'guests'"):
+        RunSpec.build("deploy", component="guests")
 
 
 @pytest.fixture
@@ -79,22 +83,21 @@ def test_private_data_dir_layout(tmp_path, project):
     password.write_text("s3cret-pass\n")
     vault = tmp_path / "vault.yml"
     vault.write_text("$ANSIBLE_VAULT;1.1;AES256\n3132\n")
-    spec = RunSpec(sites=("X",), mode="check", extra_vars={"k": "v"})
+    spec = RunSpec(mode="check", extra_vars={"k": "v"})
     site_dir = prepare_site_dir(
         spec,
-        "X",
-        LISTED,
+        SITE,
         tmp_path / "run" / "X",
         project,
         "r1",
         facts_dir=tmp_path / "facts",
         vault_file=vault,
-        vault_password_file=password,
+        vault_password=read_vault_password(password),
     )
     path = site_dir.path
     assert site_dir.hosts == ["dc1.x", "pve1.x"]
-    inventory = yaml.safe_load((path / "inventory" / "hosts.yml").read_text())
-    assert "dc1.x" in inventory["all"]["hosts"]
+    for name, text in SITE.files.items():  # the generated files, byte for byte
+        assert (path / "inventory" / name).read_text() == text
     assert (path / "inventory/group_vars/all/vault.yml").read_text() == vault.read_text()
     env = yaml.safe_load((path / "env" / "envvars").read_text())
     assert env["ANSIBLE_FORKS"] == "2"  # sized to the site's hosts
@@ -123,43 +126,27 @@ def test_private_data_dir_layout(tmp_path, project):
 
 
 def test_bundle_copies_the_project(tmp_path, project):
-    site_dir = prepare_site_dir(
-        RunSpec(sites=("X",)), "X", LISTED, tmp_path / "X", project, "r1", bundle=True
-    )
+    site_dir = prepare_site_dir(RunSpec(), SITE, tmp_path / "X", project, "r1", bundle=True)
     playbooks = site_dir.path / "project" / "playbooks"
     assert playbooks.is_dir() and not playbooks.is_symlink()
     assert (playbooks / "site.yml").is_file()
-
-
-def test_missing_playbook_is_bad_input(tmp_path, project):
-    spec = RunSpec(sites=("X",), playbook="playbooks/opsi.yml")
-    with pytest.raises(BadInput, match="playbooks/opsi.yml not found"):
-        prepare_site_dir(spec, "X", LISTED, tmp_path / "X", project, "r1")
-
-
-def test_vault_file_without_password_is_bad_input(tmp_path, project):
-    vault = tmp_path / "v.yml"
-    vault.write_text("$ANSIBLE_VAULT;1.1;AES256\n")
-    with pytest.raises(BadInput, match="FLEET_VAULT_PASSWORD_FILE"):
-        prepare_site_dir(
-            RunSpec(sites=("X",)), "X", LISTED, tmp_path / "X", project, "r1", vault_file=vault
-        )
 
 
 def test_executable_vault_password_file_is_run(tmp_path, project):
     script = tmp_path / "pw.sh"
     script.write_text(f"#!{sys.executable}\nprint('from-a-script')\n")
     script.chmod(0o700)
-    site_dir = prepare_site_dir(
-        RunSpec(sites=("X",)),
-        "X",
-        LISTED,
-        tmp_path / "X",
-        project,
-        "r1",
-        vault_password_file=script,
-    )
-    assert site_dir.vault_password.read_text() == "from-a-script\n"
+    assert read_vault_password(script) == b"from-a-script\n"
+
+
+def test_a_missing_or_failing_vault_password_source_is_bad_input(tmp_path):
+    with pytest.raises(BadInput, match="does not exist"):
+        read_vault_password(tmp_path / "absent")
+    script = tmp_path / "fails.sh"
+    script.write_text("#!/bin/sh\nexit 3\n")
+    script.chmod(0o700)
+    with pytest.raises(BadInput, match="exited with 3"):
+        read_vault_password(script)
 
 
 @pytest.mark.parametrize(
@@ -173,14 +160,10 @@ def test_executable_vault_password_file_is_run(tmp_path, project):
     ],
 )
 def test_allow_destroy_reaches_the_playbook_only_on_a_real_deploy(command, check, flag, expected):
-    from fleet.runner.orchestrate import Request
-
-    request = Request(command=command, check=check, allow_destroy=flag, extra_vars={"a": "1"})
-    assert request.spec(["X"]).extra_vars == {"a": "1", "fleet_allow_destroy": expected}
+    spec = RunSpec.build(command, check=check, allow_destroy=flag, extra_vars={"a": "1"})
+    assert spec.extra_vars == {"a": "1", "fleet_allow_destroy": expected}
 
 
 def test_fleet_allow_destroy_cannot_come_in_through_extra_vars():
-    from fleet.runner.orchestrate import Request
-
     with pytest.raises(BadInput, match="--allow-destroy"):
-        Request(command="deploy", extra_vars={"fleet_allow_destroy": "true"}).spec(["X"])
+        RunSpec.build("deploy", extra_vars={"fleet_allow_destroy": "true"})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fleet.samba import site_problems
 from fleet.samba.naming import check_netbios, check_ou_name, check_realm, ou_paths, path_to_dn
 
 
@@ -86,18 +85,6 @@ def test_path_to_dn():
     assert path_to_dn("Eleves/2NDE1", "DC=a,DC=b") == "OU=2NDE1,OU=Eleves,DC=a,DC=b"
 
 
-def test_site_problems_name_file_and_field():
-    found = site_problems(
-        "sites/0450050K.yml",
-        "WRONG.EXAMPLE.ORG",
-        "LYCEEJEANZAYORLEANS",
-        "0450050k.example.org",
-        ou_tree=[{"name": "Bad=OU"}],
-    )
-    assert {p.field for p in found} == {"samba_ad.realm", "samba_ad.netbios", "samba_ad.ous"}
-    assert all(p.file == "sites/0450050K.yml" for p in found)
-
-
 def test_flat_registry_lists_expand_per_class_and_room_by_name():
     # the generated inventory gives the region's flat list; Eleves/Ordinateurs get children
     paths, problems = ou_paths(
@@ -116,7 +103,7 @@ def test_flat_registry_lists_expand_per_class_and_room_by_name():
     ]
 
 
-def test_site_problems_accept_the_lab_registry_and_catch_a_clash_with_the_dc_name():
+def test_the_lab_registry_passes_the_dc_rules_and_a_clash_with_the_dc_name_is_caught():
     from fleet.registry import load_registry
 
     registry = load_registry(Path(__file__).resolve().parents[3] / "inventories/lab")
@@ -126,12 +113,8 @@ def test_site_problems_accept_the_lab_registry_and_catch_a_clash_with_the_dc_nam
             continue
         tree = [*registry.region.samba.ou_tree[site.kind], *ad.extra_ous]
         domain = registry.domain(uai)
-        assert (
-            site_problems(
-                "f", ad.realm, ad.netbios, domain, "dc1", None, tree, ad.classes, ad.rooms
-            )
-            == []
-        )
-        clash = site_problems("f", ad.realm, "DC1", domain, f"dc1.{domain}")
-        assert [p.field for p in clash] == ["samba_ad.netbios"]
-        assert "clashes with the DC's host name" in clash[0].message
+        assert check_realm(ad.realm, domain) == []
+        assert check_netbios(ad.netbios, "dc1") == []
+        assert ou_paths(tree, ad.classes, ad.rooms)[1] == []
+        [clash] = check_netbios("DC1", f"dc1.{domain}")
+        assert "clashes with the DC's host name" in clash

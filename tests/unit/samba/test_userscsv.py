@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
-from fleet.errors import ValidationFailed
-from fleet.samba import load_users_csv
 from fleet.samba.userscsv import parse_users_csv
 
 CLASSES = ["2NDE1", "2NDE2", "TSTMG1"]
@@ -123,20 +119,3 @@ def test_header_only_file_is_refused_so_nobody_becomes_a_leaver():
 def test_empty_file_is_refused():
     [(_, _, message)] = problems(b"")
     assert "empty" in message
-
-
-def test_load_users_csv_raises_validation_failed_naming_file_and_line(tmp_path):
-    path = tmp_path / "0450050K.csv"
-    path.write_bytes((GOOD + "jdupont;J;D;eleve;2NDE1\n").encode())
-    with pytest.raises(ValidationFailed) as info:
-        load_users_csv(path, CLASSES)
-    assert info.value.exit_code == 3
-    [problem] = info.value.problems
-    assert (problem.file, problem.line, problem.field) == (str(path), 5, "login")
-    assert f"{path}:5: login:" in info.value.message
-
-
-def test_load_users_csv_missing_file(tmp_path):
-    with pytest.raises(ValidationFailed) as info:
-        load_users_csv(tmp_path / "absent.csv")
-    assert "cannot read the file" in info.value.message

@@ -1,15 +1,16 @@
-"""Lab components (fleet.lab.components.LabComponent) for the three API simulators.
+"""Lab parts (fleet.lab.parts.LabPart) for the API simulators the component table needs.
 
-Each runs one background `fleet lab sim KIND` (fleet.lab.sim.service) with one device per lab
-site, named by the site's UAI. Site *i* (sites sorted) gets the same loopback address for its
-PVE, OPNsense and opsi devices, each on the product's port (a free port when not root, since
-443 needs root). The address block is derived from the checkout's path, like the containers'
+A component's `lab_simulator` names a simulator kind; each kind runs one background
+`fleet lab sim KIND` (fleet.lab.sim.service) with one device per lab site, named by the site's
+UAI, and the hosts of the component's inventory group get the device's URL and CA. Site *i*
+(sites sorted) gets the same loopback address for each kind's device, each on the product's
+port (a free port when not root, since 443 needs root). The address block is derived from the checkout's path, like the containers'
 names, so two checkouts' labs do not collide.
 
-Files, under `.fleet/lab/sim/`: `ca/` (one CA for the three), `KIND/state/` (device state),
+Files, under `.fleet/lab/sim/`: `ca/` (one CA for every kind), `KIND/state/` (device state),
 `run/KIND.{pid,log,json}` (the ready document, mode 0600: it holds credentials).
 
-Connection details of the inventory hosts of the kind's group go into the lab overlay
+Connection details of the inventory hosts of the component's group go into the lab overlay
 (`fleet_<kind>_api_url`, `fleet_<kind>_api_ca`); credentials never do: read them with
 `endpoints(project_root, kind)`.
 """
@@ -24,11 +25,12 @@ import ssl
 from pathlib import Path
 from typing import Any
 
+from fleet import components
 from fleet.lab import state
-from fleet.lab.components import LabContext, Status, group_hosts
+from fleet.lab.parts import LabContext, Status, group_hosts
 from fleet.lab.sim import service
+from fleet.lab.sim.kinds import KINDS
 
-GROUPS = {"pve": "proxmox_nodes", "opnsense": "opnsense", "opsi": "opsi_depot"}
 # Inventory variables the registry itself defines for a device's API, overridden in the lab.
 REGISTRY_VARS = {"opnsense": "opnsense_api_url"}
 PROBE_TIMEOUT = 2.0
@@ -59,10 +61,22 @@ def endpoints(project_root: Path, kind: str) -> dict[str, Any] | None:
     return service.status(run_dir(project_root), kind)["endpoints"]
 
 
-class Simulator:
-    """One API simulator of the lab; subclasses fix the kind."""
+def groups() -> dict[str, str]:
+    """Simulator kind → the inventory group of the component that needs it."""
+    return {c.lab_simulator: c.group for c in components.table() if c.lab_simulator}
 
-    kind = ""
+
+def simulators() -> list[Simulator]:
+    """A part per simulator kind the component table needs, in table order (kinds the lab
+    cannot run yet are left out)."""
+    return [Simulator(kind) for kind in groups() if kind in KINDS]
+
+
+class Simulator:
+    """One API simulator of the lab, for one kind."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
 
     @property
     def name(self) -> str:
@@ -93,7 +107,7 @@ class Simulator:
         by_site = {d["name"]: d for d in doc["devices"]}
         hostvars = inventory.get("_meta", {}).get("hostvars", {})
         overlay = {}
-        for host in sorted(group_hosts(inventory, GROUPS[self.kind])):
+        for host in sorted(group_hosts(inventory, groups()[self.kind])):
             device = by_site.get(hostvars.get(host, {}).get("fleet_site"))
             if device is not None:
                 overlay[host] = {
@@ -103,7 +117,7 @@ class Simulator:
                 if self.kind in REGISTRY_VARS:
                     overlay[host][REGISTRY_VARS[self.kind]] = device["url"]
         state.write_overlay(root, self.name, overlay)
-        state.save_component_state(root, self.name, {"pid": doc["pid"], "sites": sites})
+        state.save_part_state(root, self.name, {"pid": doc["pid"], "sites": sites})
         return self._statuses(doc, running=True)
 
     def down(self, ctx: LabContext) -> list[str]:
@@ -112,14 +126,14 @@ class Simulator:
         if service.stop(run_dir(root), self.kind):
             removed.append(f"{self.kind} simulator")
         state.write_overlay(root, self.name, None)
-        state.save_component_state(root, self.name, None)
+        state.save_part_state(root, self.name, None)
         kind_dir = sim_dir(root) / self.kind
         if kind_dir.exists():
             shutil.rmtree(kind_dir)
             removed.append(str(kind_dir))
         for leftover in ("pid", "log", "json"):
             (run_dir(root) / f"{self.kind}.{leftover}").unlink(missing_ok=True)
-        others = [k for k in GROUPS if k != self.kind and (sim_dir(root) / k).exists()]
+        others = [k for k in KINDS if k != self.kind and (sim_dir(root) / k).exists()]
         if not others and sim_dir(root).exists():  # the last one down takes the CA along
             shutil.rmtree(sim_dir(root))
             removed.append(str(sim_dir(root)))
@@ -129,7 +143,7 @@ class Simulator:
         report = service.status(run_dir(ctx.project_root), self.kind)
         if report["endpoints"] is not None:
             return self._statuses(report["endpoints"], running=True)
-        sites = state.component_state(ctx.project_root, self.name).get("sites", [])
+        sites = state.part_state(ctx.project_root, self.name).get("sites", [])
         return [
             Status(self.name, f"{self.kind}:{site}", "stopped", False, site=site, kind=self.kind)
             for site in sites
@@ -141,7 +155,7 @@ class Simulator:
             problem = probe(d["host"], d["port"], d["ca"]) if running else "not running"
             result.append(
                 Status(
-                    component=self.name,
+                    part=self.name,
                     name=f"{self.kind}:{d['name']}",
                     state="running" if running else "stopped",
                     healthy=problem is None,
@@ -152,18 +166,6 @@ class Simulator:
                 )
             )
         return result
-
-
-class PveSimulator(Simulator):
-    kind = "pve"
-
-
-class OpnsenseSimulator(Simulator):
-    kind = "opnsense"
-
-
-class OpsiSimulator(Simulator):
-    kind = "opsi"
 
 
 def probe(host: str, port: int, ca: str) -> str | None:

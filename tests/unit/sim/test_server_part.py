@@ -1,4 +1,4 @@
-"""The lab component running the real simulators in the background for the lab's sites."""
+"""The lab part running the real simulators in the background for the lab's sites."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import os
 import requests
 
 from fleet.lab import state
-from fleet.lab.components import LabComponent, LabContext
-from fleet.lab.sim import component
+from fleet.lab.parts import LabContext, LabPart
+from fleet.lab.sim import part
 
 
 def _inventory() -> dict:
@@ -26,10 +26,10 @@ def _inventory() -> dict:
     }
 
 
-def test_pve_simulator_component_up_status_down(tmp_path, monkeypatch):
+def test_pve_simulator_part_up_status_down(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "geteuid", lambda: 1000)  # free ports: never clash with a real lab
-    sim = component.PveSimulator()
-    assert isinstance(sim, LabComponent)
+    sim = part.Simulator("pve")
+    assert isinstance(sim, LabPart)
     ctx = LabContext(project_root=tmp_path, inventory=_inventory())
     try:
         up = sim.up(ctx)
@@ -41,7 +41,7 @@ def test_pve_simulator_component_up_status_down(tmp_path, monkeypatch):
         assert set(node) == {"fleet_pve_api_url", "fleet_pve_api_ca"}  # no secret in hosts.json
         assert "dc1.0450050k.lab.fleet.test" not in overlay
 
-        doc = component.endpoints(tmp_path, "pve")
+        doc = part.endpoints(tmp_path, "pve")
         device = next(d for d in doc["devices"] if d["name"] == "0450050K")
         assert device["url"] == node["fleet_pve_api_url"]
         answer = requests.get(
@@ -58,21 +58,21 @@ def test_pve_simulator_component_up_status_down(tmp_path, monkeypatch):
         removed = sim.down(ctx)
     assert "pve simulator" in removed
     assert [s.state for s in sim.status(ctx)] == []
-    assert not component.sim_dir(tmp_path).exists()  # the only simulator: CA and run files go too
+    assert not part.sim_dir(tmp_path).exists()  # the only simulator: CA and run files go too
     assert state.load_overlay(tmp_path) is None
-    assert not (component.sim_dir(tmp_path) / "pve").exists()
+    assert not (part.sim_dir(tmp_path) / "pve").exists()
     # nothing of the lab recorded any more (`down` removes an emptied state file)
     lab_state = state.state_path(tmp_path)
-    assert not lab_state.exists() or json.loads(lab_state.read_text())["components"] == {}
+    assert not lab_state.exists() or json.loads(lab_state.read_text())["parts"] == {}
 
 
 def test_a_changed_site_list_restarts_the_simulator_and_keeps_device_state(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    sim = component.PveSimulator()
+    sim = part.Simulator("pve")
     ctx = LabContext(project_root=tmp_path, inventory=_inventory())
     try:
         sim.up(ctx)
-        doc = component.endpoints(tmp_path, "pve")
+        doc = part.endpoints(tmp_path, "pve")
         first = next(d for d in doc["devices"] if d["name"] == "0180120H")
         auth = {"Authorization": f"PVEAPIToken={first['token_id']}={first['token_secret']}"}
         created = requests.post(
@@ -90,7 +90,7 @@ def test_a_changed_site_list_restarts_the_simulator_and_keeps_device_state(tmp_p
         up = sim.up(LabContext(project_root=tmp_path, inventory=bigger))
         assert [s.site for s in up] == ["0180120H", "0370001A", "0450050K"]
         assert all(s.healthy for s in up)
-        doc = component.endpoints(tmp_path, "pve")
+        doc = part.endpoints(tmp_path, "pve")
         first = next(d for d in doc["devices"] if d["name"] == "0180120H")
         auth = {"Authorization": f"PVEAPIToken={first['token_id']}={first['token_secret']}"}
         users = requests.get(

@@ -1,0 +1,1 @@
+"""Command-line layer: parses arguments, calls the core, renders. No logic lives here."""

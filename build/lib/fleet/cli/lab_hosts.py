@@ -1,0 +1,214 @@
+"""`fleet lab up|down|status` (and `fleet lab image`): the lab's container hosts and friends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from fleet.cli.context import emit, log, print_table, settings, use_color
+from fleet.errors import EXIT_FAILED
+
+LAB_REGISTRY_OPTION = click.option(
+    "--lab-registry",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="FLEET_LAB_REGISTRY",
+    default="inventories/lab",
+    show_default=True,
+    help="The lab registry whose hosts the lab runs (env FLEET_LAB_REGISTRY).",
+)
+
+
+class ProgressRenderer:
+    """Shows lab progress on stderr: a live line with rich on a TTY, plain lines otherwise."""
+
+    # debootstrap/apt chatter: on a plain stream, print only every Nth of these lines
+    CHATTY = (
+        "Retrieving",
+        "Validating",
+        "Extracting",
+        "Unpacking",
+        "Configuring",
+        "Setting up",
+        "Get:",
+    )
+    EVERY = 40
+
+    def __init__(self) -> None:
+        self.live = use_color()
+        self.status = None
+        self.console = None
+
+    def __enter__(self) -> ProgressRenderer:
+        if self.live:
+            from rich.console import Console
+
+            self.console = Console(stderr=True)
+            self.status = self.console.status("lab: starting…")
+            self.status.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.status is not None:
+            self.status.stop()
+
+    def __call__(self, event) -> None:
+        chatty = event.message.startswith(self.CHATTY)
+        if self.live:
+            self.status.update(f"[bold]{event.stage}[/] {event.message}")
+            if not chatty:
+                self.console.log(f"{event.stage}: {event.message}", highlight=False)
+        elif not chatty or (event.step or 0) % self.EVERY == 0:
+            log(f"{event.stage}: {event.message}")
+
+
+def _context(inventory=None, progress=None, registry_path=None):
+    import shlex
+    import sys
+
+    from fleet.lab.parts import LabContext
+
+    command = "fleet " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    return LabContext(
+        project_root=settings().paths.root,
+        inventory=inventory,
+        progress=progress,
+        registry_path=registry_path,
+        command=command,
+    )
+
+
+def _lab_inventory(path: Path) -> dict:
+    from fleet.inventory import build_inventory
+    from fleet.registry import load_registry
+
+    return build_inventory(load_registry(path))
+
+
+def _table(statuses, title: str) -> None:
+    if not statuses:
+        click.echo("the lab is down (nothing running)")
+        return
+    rows = [
+        (
+            s.name,
+            s.site or "-",
+            s.kind or s.part,
+            s.endpoint or "-",
+            s.state,
+            "ok" if s.healthy else s.detail,
+        )
+        for s in statuses
+    ]
+    columns = ("host", "site", "role", "endpoint", "state", "health")
+    styles = [None if row[5] == "ok" else "red" for row in rows]
+    print_table(columns, rows, title, styles=styles)
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  fleet lab up
+  fleet lab up --lab-registry inventories/lab
+  fleet --output json lab up | jq '.hosts[].endpoint'
+  ssh -F .fleet/lab/ssh_config <host FQDN>      # log in to a lab host
+""",
+)
+@LAB_REGISTRY_OPTION
+def up(lab_registry: Path) -> None:
+    """Start the lab: build or reuse the host images, start one container per Linux host of
+    the lab registry, publish each sshd on 127.0.0.1, write .fleet/lab/ (key, known_hosts,
+    hosts.json). Idempotent: running it again repairs what is missing."""
+    from fleet.lab import state
+    from fleet.lab.control import lab_up
+    from fleet.lab.inventory import inventory_path
+
+    inventory = _lab_inventory(lab_registry)
+    with ProgressRenderer() as progress:
+        statuses = lab_up(_context(inventory, progress, lab_registry))
+    root = settings().paths.root
+    data = {
+        "hosts": [s.to_dict() for s in statuses],
+        "healthy": all(s.healthy for s in statuses),
+        "inventory": str(inventory_path(root)),
+        "overlay": str(state.hosts_path(root)),
+        "ssh_config": str(state.ssh_config_path(root)),
+        "known_hosts": str(state.known_hosts_path(root)),
+    }
+
+    def text() -> None:
+        _table(statuses, "fleet lab")
+        click.echo(f"\nlog in: ssh -F {state.ssh_config_path(root).relative_to(root)} <host>")
+        click.echo(f"ansible: ansible -i {inventory_path(root).relative_to(root)} all -m ping")
+
+    emit(data, text)
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  fleet lab down
+  fleet --output json lab down
+""",
+)
+def down() -> None:
+    """Remove everything `fleet lab up` made in this project: its containers, its podman
+    network and .fleet/lab/ state. Other containers are never touched."""
+    from fleet.lab.control import lab_down
+
+    removed = lab_down(_context())
+    emit(
+        {"removed": removed},
+        lambda: click.echo("\n".join(removed) if removed else "nothing to remove"),
+    )
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  fleet lab status
+  fleet --output json lab status | jq '.hosts[] | select(.healthy | not)'
+
+\b
+Exit 0 when everything the lab runs is healthy (or the lab is down), 1 otherwise.
+""",
+)
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """List the lab's hosts with their ports and health (sshd answering with the lab key)."""
+    from fleet.lab.control import lab_status
+
+    statuses = lab_status(_context())
+    healthy = all(s.healthy for s in statuses)
+    emit(
+        {"hosts": [s.to_dict() for s in statuses], "healthy": healthy},
+        lambda: _table(statuses, "fleet lab"),
+    )
+    if not healthy:
+        ctx.exit(EXIT_FAILED)
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  fleet lab image                 # the base image
+  fleet lab image base samba      # several variants
+  fleet --output json lab image samba
+""",
+)
+@click.argument("variants", nargs=-1)
+def image(variants: tuple[str, ...]) -> None:
+    """Build (or find cached) the lab host images and print their references.
+
+    Images are tagged with the hash of their recipe; a recipe change rebuilds."""
+    from fleet.lab.image import ensure_image
+
+    with ProgressRenderer() as progress:
+        refs = {v: ensure_image(v, progress) for v in (variants or ("base",))}
+    emit({"images": refs}, "\n".join(refs.values()))
+
+
+if (
+    __name__ == "__main__"
+):  # `python -m fleet.cli.lab_hosts image base` (Molecule's dependency step)
+    click.Group(commands={"image": image, "up": up, "down": down, "status": status})()

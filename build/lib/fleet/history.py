@@ -1,0 +1,302 @@
+"""Run history in SQLite (`.fleet/state.db`): runs, site results, drift items.
+
+One connection per operation (threads of a parallel run write concurrently); WAL mode and a
+busy timeout make concurrent writers from several fleet processes safe. The schema is
+versioned: `MIGRATIONS[i]` upgrades version i to i+1, applied in order on open.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from fleet.errors import BadInput
+from fleet.runner.observer import RunObserver
+from fleet.runner.result import (
+    CHANGED,
+    DRIFT,
+    OK,
+    FleetRun,
+    RunResult,
+)
+
+MIGRATIONS: list[str] = [
+    # 0 → 1: the first schema
+    """
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        command TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        playbook TEXT NOT NULL DEFAULT '',
+        component TEXT,
+        user TEXT NOT NULL DEFAULT '',
+        started TEXT NOT NULL,
+        finished TEXT,
+        status TEXT NOT NULL,
+        exit_code INTEGER,
+        stopped TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE site_results (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        site TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        status TEXT NOT NULL,
+        started TEXT NOT NULL DEFAULT '',
+        finished TEXT NOT NULL DEFAULT '',
+        duration REAL NOT NULL DEFAULT 0,
+        ok INTEGER NOT NULL DEFAULT 0,
+        changed INTEGER NOT NULL DEFAULT 0,
+        failed INTEGER NOT NULL DEFAULT 0,
+        unreachable INTEGER NOT NULL DEFAULT 0,
+        skipped INTEGER NOT NULL DEFAULT 0,
+        message TEXT NOT NULL DEFAULT '',
+        result_json TEXT NOT NULL,
+        PRIMARY KEY (run_id, site)
+    );
+    CREATE TABLE drift_items (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        site TEXT NOT NULL,
+        host TEXT NOT NULL,
+        component TEXT NOT NULL,
+        task TEXT NOT NULL,
+        action TEXT NOT NULL,
+        diff_json TEXT NOT NULL
+    );
+    """,
+    # 1 → 2: `fleet runs list --site` and drift streaks look up a site's results by time.
+    """
+    CREATE INDEX site_results_by_site ON site_results (site, started);
+    CREATE INDEX drift_items_by_run_site ON drift_items (run_id, site);
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass
+class Streak:
+    site: str
+    since: str  # started time of the first run of the current drifting streak
+    run_id: str
+    runs: int  # drifting runs in the streak
+
+
+class History:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._migrate()
+
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=30)
+        conn.row_factory = sqlite3.Row
+        try:
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA foreign_keys = ON")
+            with conn:  # one transaction
+                yield conn
+        finally:
+            conn.close()
+
+    def version(self) -> int:
+        with self.connect() as conn:
+            return self._version(conn)
+
+    @staticmethod
+    def _version(conn: sqlite3.Connection) -> int:
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = conn.execute("SELECT version FROM schema_version").fetchone()
+        if row is None:
+            conn.execute("INSERT INTO schema_version (version) VALUES (0)")
+            return 0
+        return int(row[0])
+
+    def _migrate(self) -> None:
+        try:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise BadInput(f"cannot open history {self.path}: {exc}") from exc
+        try:
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA journal_mode = WAL")  # persistent: set once per file
+            conn.execute("BEGIN IMMEDIATE")  # one migrator at a time
+            current = self._version(conn)
+            if current > SCHEMA_VERSION:
+                conn.execute("ROLLBACK")
+                raise BadInput(
+                    f"{self.path} has history schema version {current}, newer than this "
+                    f"fleet understands ({SCHEMA_VERSION}): upgrade fleet"
+                )
+            for number in range(current, SCHEMA_VERSION):
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute("UPDATE schema_version SET version = ?", (number + 1,))
+            conn.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            raise BadInput(f"history {self.path} is not a usable SQLite file: {exc}") from exc
+        finally:
+            conn.close()
+
+    # -- writing ------------------------------------------------------------------------
+
+    def start_run(self, run: FleetRun) -> None:
+        with self.connect() as conn:
+            conn.execute(
+                "INSERT INTO runs (id, command, mode, playbook, component, user, started, status)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 'running')",
+                (
+                    run.run_id,
+                    run.command,
+                    run.mode,
+                    run.playbook,
+                    run.component,
+                    run.user,
+                    run.started,
+                ),
+            )
+
+    def record_site(self, run_id: str, result: RunResult) -> None:
+        """Store one site's result as soon as it is known (a Ctrl-C keeps what finished)."""
+        totals = result.totals()
+        data = result.to_dict()
+        with self.connect() as conn:
+            conn.execute(
+                "DELETE FROM drift_items WHERE run_id = ? AND site = ?", (run_id, result.site)
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO site_results (run_id, site, mode, status, started,"
+                " finished, duration, ok, changed, failed, unreachable, skipped, message,"
+                " result_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    result.site,
+                    result.mode,
+                    result.status,
+                    result.started,
+                    result.finished,
+                    result.duration,
+                    totals.ok,
+                    totals.changed,
+                    totals.failed,
+                    totals.unreachable,
+                    totals.skipped,
+                    result.message,
+                    json.dumps(data),
+                ),
+            )
+            conn.executemany(
+                "INSERT INTO drift_items (run_id, site, host, component, task, action,"
+                " diff_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (run_id, result.site, c.host, c.component, c.task, c.action, json.dumps(c.diff))
+                    for c in result.changed
+                ],
+            )
+
+    def finish_run(self, run: FleetRun) -> None:
+        with self.connect() as conn:
+            conn.execute(
+                "UPDATE runs SET finished = ?, status = ?, exit_code = ?, stopped = ? WHERE id = ?",
+                (run.finished, run.status, run.exit_code, run.stopped, run.run_id),
+            )
+
+    # -- reading ------------------------------------------------------------------------
+
+    def list_runs(self, site: str | None = None, limit: int = 20) -> list[dict]:
+        query = (
+            "SELECT r.*, COUNT(s.site) AS site_count,"
+            " SUM(s.status IN ('failed', 'unreachable', 'error')) AS failed_sites,"
+            " SUM(s.status IN ('drift', 'changed')) AS changed_sites"
+            " FROM runs r LEFT JOIN site_results s ON s.run_id = r.id"
+        )
+        args: list = []
+        if site:
+            query += " WHERE r.id IN (SELECT run_id FROM site_results WHERE site = ?)"
+            args.append(site)
+        query += " GROUP BY r.id ORDER BY r.started DESC, r.id DESC LIMIT ?"
+        args.append(limit)
+        with self.connect() as conn:
+            return [dict(row) for row in conn.execute(query, args)]
+
+    def get_run(self, run_id: str) -> FleetRun | None:
+        with self.connect() as conn:
+            row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                return None
+            sites = conn.execute(
+                "SELECT result_json FROM site_results WHERE run_id = ? ORDER BY site", (run_id,)
+            ).fetchall()
+        run = FleetRun(
+            run_id=row["id"],
+            command=row["command"],
+            mode=row["mode"],
+            playbook=row["playbook"],
+            component=row["component"],
+            started=row["started"],
+            finished=row["finished"] or "",
+            user=row["user"],
+            stopped=row["stopped"],
+            interrupted=row["status"] in ("interrupted", "running"),
+        )
+        run.sites = [RunResult.from_dict(json.loads(s["result_json"])) for s in sites]
+        return run
+
+    def run_status(self, run_id: str) -> str | None:
+        with self.connect() as conn:
+            row = conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return None if row is None else row[0]
+
+    def drift_streak(self, site: str) -> Streak | None:
+        """Since when `site` drifts: the first run of its current unbroken drifting streak.
+
+        A check run that found drift extends the streak; a clean check run or a successful
+        deploy (the site converged) ends it; failed, cancelled or locked runs say nothing.
+        """
+        with self.connect() as conn:
+            rows = conn.execute(
+                "SELECT run_id, status, mode, started FROM site_results WHERE site = ?"
+                " ORDER BY started DESC, run_id DESC",
+                (site,),
+            ).fetchall()
+        first: sqlite3.Row | None = None
+        count = 0
+        for row in rows:
+            status, mode = row["status"], row["mode"]
+            if mode == "check" and status == DRIFT:
+                first, count = row, count + 1
+            elif status == OK or (mode == "apply" and status == CHANGED):
+                break
+        if first is None:
+            return None
+        return Streak(site=site, since=first["started"], run_id=first["run_id"], runs=count)
+
+    def drift_streaks(self, sites: list[str]) -> dict[str, Streak]:
+        found = {}
+        for site in sites:
+            streak = self.drift_streak(site)
+            if streak is not None:
+                found[site] = streak
+        return found
+
+
+class HistoryRecorder(RunObserver):
+    """Records a run as it happens: the run when it starts, each site as soon as it is done
+    (a Ctrl-C keeps what finished), the outcome at the end."""
+
+    def __init__(self, history: History):
+        self.history = history
+
+    def run_started(self, run: FleetRun) -> None:
+        self.history.start_run(run)
+
+    def site_finished(self, run: FleetRun, result: RunResult) -> None:
+        self.history.record_site(run.run_id, result)
+
+    def run_finished(self, run: FleetRun) -> None:
+        self.history.finish_run(run)

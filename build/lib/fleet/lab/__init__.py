@@ -1,0 +1,1 @@
+"""The embedded lab: container hosts, API simulators, lab registry helpers."""

@@ -1,0 +1,25 @@
+"""Simulated OPNsense 26.7 REST API (`/api/<module>/<controller>/<action>`), one per lab site.
+
+`factory` builds a device from its name and saved state; the simulator server owns transport,
+TLS, faults and persistence (see fleet.lab.sim.base).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fleet.lab.sim.opnsense.device import OPNsenseDevice, build
+
+
+class OPNsenseFactory:
+    kind = "opnsense"
+
+    def __call__(
+        self, name: str, index: int, state: dict[str, Any] | None, seed: int
+    ) -> OPNsenseDevice:
+        return build(name, index, state, seed)
+
+
+factory = OPNsenseFactory()
+
+__all__ = ["OPNsenseDevice", "factory"]

@@ -1,0 +1,196 @@
+"""Kea DHCPv4: subnets, reservations, options, HA peers, settings, service and leases."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import TYPE_CHECKING, Any
+
+from fleet.lab.sim.opnsense import crud, service
+from fleet.lab.sim.opnsense.crud import HOOKS, Hooks, Item, Messages
+from fleet.lab.sim.opnsense.firewall import _csv, csv_response, upload_csv
+from fleet.lab.sim.opnsense.http import Call, user_exception
+from fleet.lab.sim.opnsense.models import model
+from fleet.lab.sim.opnsense.routes import route
+
+if TYPE_CHECKING:
+    from fleet.lab.sim.opnsense.device import OPNsenseDevice
+
+SUBNET = model("subnet4")
+RESERVATION = model("reservation")
+OPTION = model("kea_option")
+PEER = model("kea_peer")
+SECTIONS = ["kea.general", "kea.lexpire", "kea.ha"]
+
+
+def _net(value: str) -> ipaddress.IPv4Network | None:
+    try:
+        net = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return None
+    return net if isinstance(net, ipaddress.IPv4Network) else None
+
+
+def subnet_prepare(dev: OPNsenseDevice, uuid: str, item: Item) -> Item:
+    """AutoNumberField: subnet_id = highest + 1 when empty."""
+    if item.get("subnet_id"):
+        return item
+    ids = [
+        int(s["subnet_id"])
+        for u, s in dev.store.items("subnet4").items()
+        if u != uuid and s.get("subnet_id", "").isdigit()
+    ]
+    return item | {"subnet_id": str(max(ids, default=0) + 1)}
+
+
+def subnet_validate(dev: OPNsenseDevice, uuid: str, item: Item) -> Messages:
+    net = _net(item.get("subnet", ""))
+    bad = []
+    for entry in [p.strip() for p in item.get("pools", "").split("\n") if p.strip()]:
+        ok = False
+        if "-" in entry:
+            lo, _, hi = entry.partition("-")
+            try:
+                a, b = ipaddress.IPv4Address(lo.strip()), ipaddress.IPv4Address(hi.strip())
+                ok = a <= b and (net is None or (a in net and b in net))
+            except ValueError:
+                ok = False
+        else:
+            pool = _net(entry)
+            ok = pool is not None and (net is None or pool.subnet_of(net))
+        if not ok:
+            bad.append(f'Entry "{entry}" is not a valid range or subnet.')
+    return {"pools": bad} if bad else {}
+
+
+def subnet_before_delete(dev: OPNsenseDevice, uuid: str, item: Item) -> None:
+    users = [
+        f"reservations.reservation {{{r.get('hw_address') or u}}}"
+        for u, r in dev.store.items("reservation").items()
+        if r["subnet"] == uuid
+    ]
+    if users:
+        raise user_exception(
+            "\n".join(users), f"Item subnets.subnet4 {{{item['subnet']}}} in use by:"
+        )
+
+
+def reservation_validate(dev: OPNsenseDevice, uuid: str, item: Item) -> Messages:
+    subnet = dev.store.items("subnet4").get(item.get("subnet", ""))
+    ip = item.get("ip_address", "")
+    if subnet is None or not ip:
+        return {}
+    net = _net(subnet["subnet"])
+    try:
+        inside = net is not None and ipaddress.IPv4Address(ip) in net
+    except ValueError:
+        return {}  # the field rule already reports the address
+    return {} if inside else {"ip_address": ["Address not in specified subnet."]}
+
+
+def option_before_delete(dev: OPNsenseDevice, uuid: str, item: Item) -> None:
+    users = [
+        f"{kind} {{{u}}}"
+        for key, kind in (
+            ("subnet4", "subnets.subnet4"),
+            ("reservation", "reservations.reservation"),
+        )
+        for u, i in dev.store.items(key).items()
+        if uuid in i.get("option", "").split(",")
+    ]
+    if users:
+        raise user_exception(
+            "\n".join(users), f"Item options.option {{{item['description']}}} in use by:"
+        )
+
+
+HOOKS["subnet4"] = Hooks(
+    prepare=subnet_prepare, validate=subnet_validate, before_delete=subnet_before_delete
+)
+HOOKS["reservation"] = Hooks(validate=reservation_validate)
+HOOKS["kea_option"] = Hooks(before_delete=option_before_delete)
+
+
+def _crud_routes(name: str, m: Any, with_toggle: bool = False) -> None:
+    base = "/api/kea/dhcpv4/"
+
+    @route(f"{base}search{name}")
+    def search(dev: OPNsenseDevice, call: Call) -> Any:
+        return crud.search(dev, m, call)
+
+    @route(f"{base}get{name}")
+    def get(dev: OPNsenseDevice, call: Call) -> Any:
+        out = crud.get(dev, m, call.param(0))
+        if m is SUBNET and out and call.get("fetchmode") == "copy":
+            # a copy gets the next free subnet_id
+            out[m.post_key]["subnet_id"] = subnet_prepare(dev, "", {})["subnet_id"]
+        return out
+
+    @route(f"{base}add{name}")
+    def add(dev: OPNsenseDevice, call: Call) -> Any:
+        return crud.add(dev, m, call)
+
+    @route(f"{base}set{name}")
+    def set_(dev: OPNsenseDevice, call: Call) -> Any:
+        return crud.set_(dev, m, call, call.param(0))
+
+    @route(f"{base}del{name}")
+    def delete(dev: OPNsenseDevice, call: Call) -> Any:
+        return crud.delete(dev, m, call, call.param(0))
+
+
+_crud_routes("Subnet", SUBNET)
+_crud_routes("Reservation", RESERVATION)
+_crud_routes("Option", OPTION)
+_crud_routes("Peer", PEER)
+
+
+@route("/api/kea/dhcpv4/downloadReservations")
+def reservations_download(dev: OPNsenseDevice, call: Call) -> Any:
+    fields = [f.name for f in RESERVATION.stored]
+    return csv_response(_csv(fields, dev.store.items("reservation")), "reservations.csv")
+
+
+@route("/api/kea/dhcpv4/uploadReservations")
+def reservations_upload(dev: OPNsenseDevice, call: Call) -> Any:
+    return upload_csv(dev, call, "reservation")
+
+
+@route("/api/kea/dhcpv4/get")
+def settings_get(dev: OPNsenseDevice, call: Call) -> Any:
+    return {"dhcpv4": {dev.model(k).post_key: crud.get_section(dev, k) for k in SECTIONS}}
+
+
+@route("/api/kea/dhcpv4/set")
+def settings_set(dev: OPNsenseDevice, call: Call) -> Any:
+    return crud.set_sections(dev, call, "dhcpv4", SECTIONS)
+
+
+@route("/api/kea/service/reconfigure")
+def service_reconfigure(dev: OPNsenseDevice, call: Call) -> Any:
+    return service.reconfigure(dev, call, "kea", "kea.general")
+
+
+@route("/api/kea/service/status")
+def service_status(dev: OPNsenseDevice, call: Call) -> Any:
+    return service.status(dev, call, "kea", "kea.general")
+
+
+@route("/api/kea/service/start")
+def service_start(dev: OPNsenseDevice, call: Call) -> Any:
+    return service.control(dev, call, "kea", "start")
+
+
+@route("/api/kea/service/stop")
+def service_stop(dev: OPNsenseDevice, call: Call) -> Any:
+    return service.control(dev, call, "kea", "stop")
+
+
+@route("/api/kea/service/restart")
+def service_restart(dev: OPNsenseDevice, call: Call) -> Any:
+    return service.control(dev, call, "kea", "restart")
+
+
+@route("/api/kea/leases4/search")
+def leases_search(dev: OPNsenseDevice, call: Call) -> Any:
+    """No DHCP clients live in the lab: the lease table is empty."""
+    return crud.grid(call, [], "address")

@@ -1,0 +1,40 @@
+"""Reports built from a `FleetRun`: JSON, JUnit XML, Prometheus textfile, HTML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class ReportTargets:
+    """Where to write each report (None: not asked for)."""
+
+    html: Path | None = None
+    junit: Path | None = None
+    metrics: Path | None = None
+    json: Path | None = None
+
+
+def write_reports(run, registry, streaks, targets: ReportTargets) -> list[tuple[str, Path]]:
+    """Write the reports asked for; returns (kind, path) of each one written."""
+    from fleet.report import html, json_report, junit, prometheus
+
+    written: list[tuple[str, Path]] = []
+    if targets.html:
+        infos = {
+            uai: html.SiteInfo(site.name, site.department, site.city)
+            for uai, site in registry.sites.items()
+        }
+        html.write(run, targets.html, infos, streaks)
+        written.append(("HTML report", targets.html))
+    if targets.junit:
+        junit.write(run, targets.junit)
+        written.append(("JUnit XML", targets.junit))
+    if targets.metrics:
+        prometheus.write(run, targets.metrics)
+        written.append(("Prometheus textfile", targets.metrics))
+    if targets.json:
+        json_report.write(run, targets.json, streaks)
+        written.append(("JSON report", targets.json))
+    return written

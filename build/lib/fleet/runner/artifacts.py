@@ -1,0 +1,46 @@
+"""Read a finished run back from ansible-runner artifacts (`artifacts/<ident>/`).
+
+Used when the run happened elsewhere: `ansible-runner transmit | worker | process` (the
+Receptor/AWX streaming path, docs/scale-out.md) leaves the same `job_events/`, `rc` and
+`status` files a local run writes, so the same pure parser gives the same `RunResult`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fleet.errors import FleetError
+from fleet.runner.events import parse_events
+from fleet.runner.result import RunResult
+
+
+def load_events(artifact_dir: Path) -> list[dict]:
+    """The job events of one run, in counter order."""
+    events_dir = artifact_dir / "job_events"
+    if not events_dir.is_dir():
+        raise FleetError(f"{artifact_dir}: no job_events/ (not ansible-runner artifacts?)")
+    events = []
+    for path in events_dir.glob("*.json"):
+        try:
+            events.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            raise FleetError(f"{path}: unreadable event ({exc})") from exc
+    return sorted(events, key=lambda e: e.get("counter", 0))
+
+
+def result_from_artifacts(
+    artifact_dir: Path, site: str, mode: str = "apply", default_component: str = "site"
+) -> RunResult:
+    """`RunResult` of a run from its artifact directory (rc and status files included)."""
+    rc_file, status_file = artifact_dir / "rc", artifact_dir / "status"
+    rc = int(rc_file.read_text().strip()) if rc_file.is_file() else None
+    status = status_file.read_text().strip() if status_file.is_file() else ""
+    return parse_events(
+        load_events(artifact_dir),
+        site,
+        mode,
+        rc=rc,
+        cancelled=status == "canceled",
+        default_component=default_component,
+    )

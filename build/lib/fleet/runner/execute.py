@@ -1,0 +1,115 @@
+"""Run one prepared private_data_dir through ansible-runner and parse its events."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fleet.runner.events import EventParser
+from fleet.runner.prepare import SiteDir
+from fleet.runner.result import ERROR, RunResult
+
+EventCallback = Callable[[str, EventParser, dict], None]
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def run_processes(run_dir: Path) -> list[int]:
+    """Pids whose environment marks them as part of this run (FLEET_RUN_DIR, see prepare)."""
+    marker = f"FLEET_RUN_DIR={run_dir.resolve()}".encode() + b"\0"
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as handle:
+                if marker in handle.read():
+                    found.append(int(entry))
+        except OSError:
+            continue  # gone, or not ours to read
+    return found
+
+
+def kill_run_processes(run_dir: Path, attempts: int = 20) -> int:
+    """SIGKILL what is left of a cancelled run (ansible-playbook workers can outlive it)."""
+    killed = 0
+    for _ in range(attempts):
+        pids = run_processes(run_dir)
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except ProcessLookupError:
+                pass
+        time.sleep(0.05)
+    return killed
+
+
+def process_env() -> dict[str, str]:
+    """Put this Python's bin/ first on PATH: a venv's ansible-playbook is often not on it."""
+    bindir = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "")
+    return {"PATH": path if path.split(os.pathsep)[0] == bindir else f"{bindir}{os.pathsep}{path}"}
+
+
+def run_site(
+    site_dir: SiteDir,
+    site: str,
+    mode: str,
+    run_id: str,
+    cancel: threading.Event,
+    on_event: EventCallback | None = None,
+    default_component: str = "site",
+) -> RunResult:
+    """Blocking: one ansible-runner run of one site; never raises for a failed playbook."""
+    import ansible_runner  # heavy: only when a run really starts
+
+    parser = EventParser(site=site, mode=mode, default_component=default_component)
+
+    def handle(event: dict) -> bool:
+        parser.feed(event)
+        if on_event is not None:
+            on_event(site, parser, event)
+        return True  # keep the event in artifacts/
+
+    started, clock = now_iso(), time.monotonic()
+    rc, cancelled, message = None, False, ""
+    try:
+        runner = ansible_runner.run(
+            private_data_dir=str(site_dir.path),
+            playbook=site_dir.playbook,
+            ident=run_id,
+            quiet=True,
+            event_handler=handle,
+            cancel_callback=cancel.is_set,
+            # Not "jsonfile": ansible-runner would point the fact cache into artifacts/;
+            # the env of the site dir points it at .fleet/facts instead.
+            fact_cache_type="fleet",
+            envvars=process_env(),  # merged under env/envvars, which is kept as written
+        )
+        rc = runner.rc
+        cancelled = runner.status == "canceled"
+    except Exception as exc:  # ansible-runner configuration errors: report, don't crash others
+        message = f"ansible-runner failed to start: {exc}"
+    finally:
+        site_dir.remove_secrets()
+        if cancel.is_set():
+            cancelled = True
+            kill_run_processes(site_dir.path)
+    result = parser.result(rc=rc, cancelled=cancelled)
+    if message:
+        result.status, result.message = ERROR, message
+    result.started, result.finished = started, now_iso()
+    result.duration = time.monotonic() - clock
+    result.run_dir = str(site_dir.path)
+    return result

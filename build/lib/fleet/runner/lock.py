@@ -1,0 +1,78 @@
+"""Per-site lock: fcntl on `.fleet/locks/<UAI>.lock`, holding who took it.
+
+The kernel drops an flock when its holder dies, so a crashed run never leaves a stale lock;
+the file's content only says who holds it now.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import getpass
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fleet.errors import Locked
+
+
+def describe(holder: dict) -> str:
+    if not holder:
+        return "another fleet run (no holder details yet)"
+    return (
+        f"{holder.get('user', '?')} (pid {holder.get('pid', '?')}, "
+        f"`{holder.get('command', '?')}`) since {holder.get('since', '?')}"
+    )
+
+
+class SiteLock:
+    """An exclusive, non-blocking lock on one site; use as a context manager."""
+
+    def __init__(self, locks_dir: Path, site: str, command: str):
+        self.path = locks_dir / f"{site}.lock"
+        self.site = site
+        self.command = command
+        self._fd: int | None = None
+
+    def holder(self) -> dict:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+            return json.loads(text) if text.strip() else {}
+        except (OSError, ValueError):
+            return {}
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            holder = self.holder()
+            error = Locked(f"site {self.site} is locked by {describe(holder)}")
+            error.holder = holder
+            raise error from None
+        info = {
+            "user": getpass.getuser(),
+            "pid": os.getpid(),
+            "command": self.command,
+            "since": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(info).encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        os.ftruncate(self._fd, 0)
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        os.close(self._fd)
+        self._fd = None
+
+    def __enter__(self) -> SiteLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

@@ -1,0 +1,189 @@
+"""The private_data_dir of one site run: a plain ansible-runner directory.
+
+Layout under `.fleet/runs/<run-id>/<UAI>/`:
+
+    inventory/region.yml, inventory/site_<uai>.yml
+                                      the site's inventory: the same files `fleet inventory
+                                      build` writes (fleet.inventory.site_files), freshly made
+    inventory/group_vars/all/vault.yml  the site's vault file, still encrypted
+    env/envvars  env/extravars  env/cmdline  env/settings
+    env/vault_password                mode 0600, deleted after the run
+    project/                          playbooks, roles, plugins… (symlinks, or copies to ship)
+    artifacts/<ident>/                ansible-runner's output (events, stdout, status)
+
+Being a plain ansible-runner directory is what lets `ansible-runner transmit` ship it to a
+remote worker (docs/scale-out.md); `bundle=True` copies the project instead of linking it.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from fleet.errors import BadInput
+from fleet.inventory import SiteInventory
+from fleet.runner.spec import RunSpec
+
+# Top-level project entries a run may need besides what ansible.cfg points at.
+PROJECT_ENTRIES = ("playbooks", "roles", "plugins", "templates", "collections")
+CFG_DEFAULTS = {
+    "roles_path": "roles",
+    "library": "plugins/modules",
+    "module_utils": "plugins/module_utils",
+}
+CFG_ENV = {
+    "roles_path": "ANSIBLE_ROLES_PATH",
+    "library": "ANSIBLE_LIBRARY",
+    "module_utils": "ANSIBLE_MODULE_UTILS",
+    "collections_path": "ANSIBLE_COLLECTIONS_PATH",
+    "filter_plugins": "ANSIBLE_FILTER_PLUGINS",
+    "lookup_plugins": "ANSIBLE_LOOKUP_PLUGINS",
+    "action_plugins": "ANSIBLE_ACTION_PLUGINS",
+}
+VAULT_PASSWORD = "env/vault_password"  # relative to the private data dir
+MAX_FORKS = 50
+
+
+@dataclass
+class SiteDir:
+    """A prepared private_data_dir."""
+
+    path: Path
+    playbook: str  # relative to path/project
+    hosts: list[str]
+
+    @property
+    def vault_password(self) -> Path:
+        return self.path / VAULT_PASSWORD
+
+    def remove_secrets(self) -> None:
+        """Delete the vault password copy (called after every run, whatever happened)."""
+        self.vault_password.unlink(missing_ok=True)
+
+
+def project_paths(project_root: Path) -> dict[str, str]:
+    """roles_path/library/module_utils… from the project's ansible.cfg (relative paths)."""
+    paths = dict(CFG_DEFAULTS)
+    cfg = project_root / "ansible.cfg"
+    if cfg.is_file():
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.read(cfg)
+        if parser.has_section("defaults"):
+            for key in CFG_ENV:
+                value = parser.get("defaults", key, fallback=None)
+                if value:
+                    paths[key] = value.strip()
+    return paths
+
+
+def _write(path: Path, text: str, mode: int = 0o600) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _dump(data: object) -> str:
+    return yaml.safe_dump(data, sort_keys=True, default_flow_style=False)
+
+
+def read_vault_password(source: Path) -> bytes:
+    """The vault password: the file's content, or an executable's output (as ansible does)."""
+    if not source.is_file():
+        raise BadInput(f"vault password file {source} does not exist")
+    if os.access(source, os.X_OK):
+        done = subprocess.run([str(source)], capture_output=True, check=False)
+        if done.returncode != 0:
+            raise BadInput(f"vault password script {source} exited with {done.returncode}")
+        return done.stdout
+    return source.read_bytes()
+
+
+def prepare_site_dir(
+    spec: RunSpec,
+    inventory: SiteInventory,
+    path: Path,
+    project_root: Path,
+    run_id: str,
+    facts_dir: Path | None = None,
+    vault_file: Path | None = None,
+    vault_password: bytes | None = None,
+    bundle: bool = False,
+) -> SiteDir:
+    """Write the private_data_dir for one site; returns where everything is. The caller has
+    checked the playbook and the vault password once for the whole run (fleet.deploy)."""
+    project_root = project_root.resolve()
+    site = inventory.uai
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    hosts = inventory.hosts
+    for name, text in inventory.files.items():
+        _write(path / "inventory" / name, text)
+    if vault_file is not None and vault_file.is_file():
+        target = path / "inventory" / "group_vars" / "all" / "vault.yml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(vault_file, target)  # still encrypted
+
+    project = path / "project"
+    project.mkdir(exist_ok=True)
+    paths = project_paths(project_root)
+    entries = set(PROJECT_ENTRIES) | {Path(spec.playbook).parts[0]}
+    for value in paths.values():
+        for part in value.split(os.pathsep):
+            if part and not os.path.isabs(part):
+                entries.add(Path(part).parts[0])
+    for entry in sorted(entries):
+        source = project_root / entry
+        target = project / entry
+        if not source.exists() or target.exists() or target.is_symlink():
+            continue
+        if bundle:
+            if source.is_dir():
+                shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(source, target)
+        else:
+            target.symlink_to(source)
+
+    envvars = {
+        # Speed defaults (bench/bench_runner.py measures them).
+        "ANSIBLE_PIPELINING": "True",
+        "ANSIBLE_SSH_ARGS": "-C -o ControlMaster=auto -o ControlPersist=60s",
+        "ANSIBLE_FORKS": str(max(1, min(len(hosts), MAX_FORKS))),
+        "ANSIBLE_GATHERING": "smart",
+        # DESIGN: SSH host keys are checked (ansible-runner would turn that off).
+        "ANSIBLE_HOST_KEY_CHECKING": "True",
+        "ANSIBLE_RETRY_FILES_ENABLED": "False",
+        "ANSIBLE_NOCOLOR": "True",
+        # Lets fleet find (and on Ctrl-C, kill) every process of this run.
+        "FLEET_RUN_DIR": str(path.resolve()),
+    }
+    if facts_dir is not None:
+        envvars["ANSIBLE_CACHE_PLUGIN"] = "jsonfile"
+        envvars["ANSIBLE_CACHE_PLUGIN_CONNECTION"] = str(facts_dir.resolve())
+        envvars["ANSIBLE_CACHE_PLUGIN_TIMEOUT"] = "7200"
+    for key, value in paths.items():
+        # Relative to project/, which is the run's working directory.
+        envvars[CFG_ENV[key]] = value
+    _write(path / "env" / "envvars", _dump(envvars))
+
+    extravars = dict(spec.extra_vars)
+    extravars.update({"fleet_site": site, "fleet_run_id": run_id, "fleet_mode": spec.mode})
+    _write(path / "env" / "extravars", _dump(extravars))
+
+    password_arg = None
+    if vault_password is not None:
+        fd = os.open(path / VAULT_PASSWORD, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(vault_password)
+        password_arg = os.path.join("..", VAULT_PASSWORD)  # from project/, the cwd
+    _write(path / "env" / "cmdline", spec.cmdline(password_arg))
+    # pexpect_timeout bounds how quickly a cancel request is noticed.
+    _write(path / "env" / "settings", _dump({"pexpect_timeout": 1}))
+    playbook = os.path.relpath(project_root / spec.playbook, project_root)
+    return SiteDir(path=path, playbook=playbook, hosts=hosts)
