@@ -59,8 +59,11 @@ class Selection:
     note: str = ""  # e.g. why --changed-since picked nothing
 
 
-def select_sites(registry: Registry, target: Target, cwd: Path) -> Selection:
-    """SITE… | --all | --changed-since REF → UAIs (registry order); unknown sites → BadInput."""
+def select_sites(
+    registry: Registry, target: Target, cwd: Path, project_root: Path | None = None
+) -> Selection:
+    """SITE… | --all | --changed-since REF → UAIs (registry order); unknown sites → BadInput.
+    `cwd` is where git runs; `project_root` (default `cwd`) where roles/playbooks live."""
     chosen = [bool(target.sites), target.all_sites, target.changed_since is not None]
     if sum(chosen) != 1:
         raise BadInput("give sites (UAIs), --all or --changed-since REF (exactly one of them)")
@@ -68,7 +71,9 @@ def select_sites(registry: Registry, target: Target, cwd: Path) -> Selection:
     if target.all_sites:
         return Selection([s for s in known if registry.sites[s].state.value != "decommissioned"])
     if target.changed_since is not None:
-        affected = sites_changed_since(target.changed_since, cwd, Path(registry.root), known)
+        affected = sites_changed_since(
+            target.changed_since, cwd, Path(registry.root), known, project_root
+        )
         if not affected.sites:
             return Selection([], f"no site is affected by changes since {target.changed_since}")
         how = "every site" if affected.all_sites else f"{len(affected.sites)} site(s)"

@@ -1,7 +1,11 @@
 """`--changed-since REF`: which sites a git change affects.
 
-A site file or its vault file → that site; region.yml, the OPSI catalogue (opsi/), roles/,
-playbooks/, plugins/, templates/, ansible.cfg → every site; anything else → no site.
+Registry paths are relative to the registry directory: a site file or its vault file → that
+site; region.yml or the OPSI catalogue (opsi/) → every site; allocations.yml → the sites whose
+allocation (hence address block) changed. Project paths are relative to the fleet project
+(the directory of ansible.cfg, which may sit anywhere in the repository): roles/, playbooks/,
+plugins/, templates/ (except templates/sites/, the skeletons of sites not yet created) and
+ansible.cfg → every site. Anything else (docs, tests, fleet's own code) → no site.
 """
 
 from __future__ import annotations
@@ -10,13 +14,15 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+import yaml
+
 from fleet.errors import BadInput
 
-# Paths (relative to the repository top) whose change affects every site.
-ALL_SITES_DIRS = ("roles", "playbooks", "plugins", "templates")
-ALL_SITES_FILES = ("ansible.cfg",)
-# Relative to the registry directory.
+PROJECT_ALL_SITES_DIRS = ("roles", "playbooks", "plugins", "templates")
+PROJECT_NO_SITE_DIRS = ("templates/sites",)
+PROJECT_ALL_SITES_FILES = ("ansible.cfg",)
 REGISTRY_ALL_SITES = ("region.yml", "opsi")
+ALLOCATIONS = "allocations.yml"
 
 
 @dataclass
@@ -46,38 +52,83 @@ def changed_files(ref: str, cwd: Path) -> tuple[list[str], Path]:
     return [line for line in out.splitlines() if line.strip()], top
 
 
-def affected_sites(paths: list[str], registry_dir: str, known: list[str]) -> Affected:
-    """Pure mapping of changed paths to sites; `registry_dir` is relative to the repo top."""
+def reallocated(before: dict, after: dict) -> list[str]:
+    """UAIs whose site index differs between two allocations.yml contents."""
+    old, new = (before or {}).get("sites") or {}, (after or {}).get("sites") or {}
+    return sorted(uai for uai in set(old) | set(new) if old.get(uai) != new.get(uai))
+
+
+def affected_sites(
+    paths: list[str],
+    registry_dir: str,
+    known: list[str],
+    project_dir: str | None = ".",
+    allocation_changes: list[str] | None = None,
+) -> Affected:
+    """Pure mapping of changed paths to sites. `registry_dir` and `project_dir` are relative to
+    the repository top (`project_dir` None: the fleet project is not in this repository);
+    `allocation_changes`: the UAIs whose allocation changed, if allocations.yml is among the
+    paths."""
     registry = PurePosixPath(registry_dir)
+    project = PurePosixPath(project_dir) if project_dir is not None else None
     known_set = set(known)
     reasons: dict[str, list[str]] = {}
     everything = False
     for raw in paths:
         path = PurePosixPath(raw)
-        parts = path.parts
-        hit: str | None = None
-        if (parts and parts[0] in ALL_SITES_DIRS) or raw in ALL_SITES_FILES:
-            hit = "*"
-        elif path.is_relative_to(registry):
+        hits: list[str] = []
+        if path.is_relative_to(registry):
             inner = path.relative_to(registry).parts
             if inner and inner[0] in REGISTRY_ALL_SITES:
-                hit = "*"
+                hits = ["*"]
+            elif inner == (ALLOCATIONS,):
+                hits = [s for s in allocation_changes or [] if s in known_set]
             elif len(inner) == 2 and inner[0] in ("sites", "vault") and path.suffix == ".yml":
                 uai = path.stem.upper()
                 if uai in known_set:
-                    hit = uai
-        if hit is None:
-            continue
-        everything = everything or hit == "*"
-        reasons.setdefault(hit, []).append(raw)
+                    hits = [uai]
+        elif project is not None and path.is_relative_to(project):
+            inner_path = path.relative_to(project)
+            inner = inner_path.as_posix()
+            in_dir = inner_path.parts and inner_path.parts[0] in PROJECT_ALL_SITES_DIRS
+            skipped = any(inner_path.is_relative_to(d) for d in PROJECT_NO_SITE_DIRS)
+            if (in_dir and not skipped) or inner in PROJECT_ALL_SITES_FILES:
+                hits = ["*"]
+        for hit in hits:
+            everything = everything or hit == "*"
+            reasons.setdefault(hit, []).append(raw)
     sites = sorted(known) if everything else sorted(s for s in reasons if s != "*")
     return Affected(sites=sites, reasons=reasons, all_sites=everything)
 
 
-def sites_changed_since(ref: str, cwd: Path, registry_root: Path, known: list[str]) -> Affected:
-    paths, top = changed_files(ref, cwd)
+def _relative(path: Path, top: Path, what: str) -> str:
     try:
-        registry_dir = registry_root.resolve().relative_to(top.resolve()).as_posix()
+        return path.resolve().relative_to(top.resolve()).as_posix()
     except ValueError as exc:
-        raise BadInput(f"registry {registry_root} is outside the git repository {top}") from exc
-    return affected_sites(paths, registry_dir, known)
+        raise BadInput(f"{what} {path} is outside the git repository {top}") from exc
+
+
+def sites_changed_since(
+    ref: str, cwd: Path, registry_root: Path, known: list[str], project_root: Path | None = None
+) -> Affected:
+    paths, top = changed_files(ref, cwd)
+    registry_dir = _relative(registry_root, top, "registry")
+    project = Path(project_root if project_root is not None else cwd).resolve()
+    inside = project.is_relative_to(top.resolve())
+    project_dir = _relative(project, top, "project") if inside else None
+    allocation_changes = None
+    allocations = f"{registry_dir}/{ALLOCATIONS}" if registry_dir != "." else ALLOCATIONS
+    if allocations in paths:
+        before = (
+            git(["show", f"{ref}:{allocations}"], top) if _exists(ref, allocations, top) else ""
+        )
+        now = (top / allocations).read_text() if (top / allocations).is_file() else ""
+        allocation_changes = reallocated(yaml.safe_load(before), yaml.safe_load(now))
+    return affected_sites(paths, registry_dir, known, project_dir, allocation_changes)
+
+
+def _exists(ref: str, path: str, top: Path) -> bool:
+    done = subprocess.run(
+        ["git", "cat-file", "-e", f"{ref}:{path}"], cwd=top, capture_output=True, check=False
+    )
+    return done.returncode == 0

@@ -97,9 +97,7 @@ def test_lab_up_serves_every_site_with_tls_and_recorded_credentials_and_down_sto
     up = fleet(project, "lab", "up", "--lab-registry", str(LAB_REGISTRY))
     try:
         assert up.returncode == 0, up.stderr[-3000:]
-        sites = sorted(
-            {h["site"] for h in json.loads(up.stdout)["hosts"] if h["part"] == "hosts"}
-        )
+        sites = sorted({h["site"] for h in json.loads(up.stdout)["hosts"] if h["part"] == "hosts"})
         assert sites, "the lab registry has no sites"
 
         overlay = json.loads((project / ".fleet" / "lab" / "hosts.json").read_text())

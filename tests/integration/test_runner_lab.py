@@ -152,7 +152,9 @@ def test_the_terminal_summary_lists_every_component(deploys):
     )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    header = lines.index(next(line for line in lines if line.startswith("site ") and "opsi" in line))
+    header = lines.index(
+        next(line for line in lines if line.startswith("site ") and "opsi" in line)
+    )
     assert header > 0 and lines[header - 1] == "components"
     assert lines[header].split() == [
         "site", "opnsense", "proxmox", "base", "samba_ad", "opsi", "switches"

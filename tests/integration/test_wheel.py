@@ -28,7 +28,17 @@ print(json.dumps({"file": fleet.__file__, "page": page}))
 def test_an_installed_wheel_renders_the_html_report(tmp_path):
     dist = tmp_path / "dist"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", dist, REPO],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            dist,
+            REPO,
+        ],
         check=True,
         capture_output=True,
         cwd=tmp_path,

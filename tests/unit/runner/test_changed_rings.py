@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from fleet.errors import BadInput
-from fleet.runner.changed import affected_sites, sites_changed_since
+from fleet.runner.changed import affected_sites, reallocated, sites_changed_since
 from fleet.runner.result import NOT_RUN, RunResult
 from fleet.runner.rings import plan_rings, roll_out
 
@@ -30,7 +30,8 @@ REG = "inventories/registry"
         (["roles/samba_ad_dc/tasks/main.yml"], KNOWN, True),
         (["playbooks/site.yml"], KNOWN, True),
         (["plugins/modules/fleet_opnsense_rule.py"], KNOWN, True),
-        (["templates/sites/lycee.yml.j2"], KNOWN, True),
+        (["templates/switches/hp_procurve.j2"], KNOWN, True),
+        (["templates/sites/lycee.yml.j2"], [], False),  # skeletons of sites not created yet
         (["README.md", "docs/runner.md", "fleet/cli/main.py", f"{REG}/allocations.yml"], [], False),
         ([f"{REG}/sites/0999999Z.yml"], [], False),  # a removed site: nothing to deploy
         (["inventories/lab/sites/0450050K.yml"], [], False),  # another registry
@@ -41,6 +42,19 @@ def test_changed_paths_map_to_sites(paths, expected, everything):
     affected = affected_sites(paths, REG, KNOWN)
     assert affected.sites == expected
     assert affected.all_sites is everything
+
+
+def test_project_paths_are_relative_to_the_project_and_allocations_to_the_changed_sites():
+    changed = ["ops/fleet/roles/base/tasks/main.yml"]
+    assert affected_sites(changed, "ops/registry", KNOWN, "ops/fleet").all_sites
+    assert affected_sites(["roles/base/tasks/main.yml"], REG, KNOWN, "ops/fleet").sites == []
+    assert affected_sites(changed, "ops/registry", KNOWN, None).sites == []  # not this repo
+    moved = affected_sites([f"{REG}/allocations.yml"], REG, KNOWN, ".", ["0280050B", "0999999Z"])
+    assert moved.sites == ["0280050B"]
+    assert reallocated({"sites": {"A": 1, "B": 2}}, {"sites": {"A": 1, "B": 3, "C": 4}}) == [
+        "B",
+        "C",
+    ]
 
 
 def _git(cwd, *args):
@@ -72,6 +86,12 @@ def test_changed_since_reads_git(tmp_path):
     affected = sites_changed_since("HEAD", repo, repo / REG, KNOWN)
     assert affected.sites == ["0280050B"]
     assert affected.reasons == {"0280050B": [f"{REG}/sites/0280050B.yml"]}
+    # an allocation edited by hand re-addresses that site only; a new allocation is a new site
+    (repo / REG / "allocations.yml").write_text("sites: {0180050A: 0, 0280050B: 1, 0450050K: 2}\n")
+    _git(repo, "add", ".")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "a")
+    (repo / REG / "allocations.yml").write_text("sites: {0180050A: 0, 0280050B: 1, 0450050K: 7}\n")
+    assert sites_changed_since("HEAD", repo, repo / REG, KNOWN).sites == ["0450050K"]
     with pytest.raises(BadInput, match="no-such-ref"):
         sites_changed_since("no-such-ref", repo, repo / REG, KNOWN)
     with pytest.raises(BadInput, match="not a git revision"):
