@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from fleet.inventory import SiteInventory, dump_yaml
 from fleet.runner.artifacts import result_from_artifacts
 from fleet.runner.execute import process_env, run_site
-from fleet.inventory import SiteInventory, dump_yaml
 from fleet.runner.prepare import prepare_site_dir, read_vault_password
 from fleet.runner.spec import RunSpec
 
