@@ -4,6 +4,7 @@ the HTML template is package data, read with importlib.resources."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import sysconfig

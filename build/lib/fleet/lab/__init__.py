@@ -1,1 +1,0 @@
-"""The embedded lab: container hosts, API simulators, lab registry helpers."""

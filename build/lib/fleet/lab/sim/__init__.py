@@ -1,1 +1,0 @@
-"""Stateful simulators of the APIs that cannot run here: Proxmox VE, OPNsense, opsiconfd."""
