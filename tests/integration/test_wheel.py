@@ -27,23 +27,15 @@ print(json.dumps({"file": fleet.__file__, "page": page}))
 
 
 def test_an_installed_wheel_renders_the_html_report(tmp_path):
+    # build from a copy: setuptools writes build/ and *.egg-info next to the sources
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(REPO / name, source / name)
+    shutil.copytree(REPO / "fleet", source / "fleet", ignore=shutil.ignore_patterns("__pycache__"))
     dist = tmp_path / "dist"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-w",
-            dist,
-            REPO,
-        ],
-        check=True,
-        capture_output=True,
-        cwd=tmp_path,
-    )
+    pip_wheel = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
+    subprocess.run([*pip_wheel, "-w", dist, source], check=True, capture_output=True, cwd=tmp_path)
     [wheel] = dist.glob("fleet-*.whl")
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", venv], check=True)
