@@ -14,6 +14,7 @@ run_pytest() { pytest -q -p no:cacheprovider --durations=15 "$@"; }
 
 stage "lint"
 ruff check fleet tests bench plugins
+lint-imports  # import contracts: .importlinter
 yamllint -s .
 # /dev/null inventory: the syntax check would otherwise parse all 180 generated site files (~100 s)
 ANSIBLE_INVENTORY=/dev/null ANSIBLE_LINT_NODEPS=1 ansible-lint -q roles playbooks
