@@ -1,8 +1,7 @@
-"""`fleet lab sim KIND`: serve simulated Proxmox VE / OPNsense / opsiconfd devices in the foreground."""
+"""`fleet lab sim KIND`: serve one kind of simulated device (fleet.lab.sim.kinds) in the foreground."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 from pathlib import Path
@@ -11,27 +10,7 @@ import click
 
 from fleet.cli.context import log, settings
 from fleet.errors import BadInput
-
-KINDS = {
-    "pve": "fleet.lab.sim.pve:factory",
-    "opnsense": "fleet.lab.sim.opnsense:factory",
-    "opsi": "fleet.lab.sim.opsi:factory",
-}
-
-
-def load_factory(kind: str, target: str | None = None):
-    """The device factory of a simulator kind (or of an explicit `module:attr`)."""
-    module_name, _, attr = (target or KINDS[kind]).partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            raise BadInput(f"simulator '{kind}' is not available: no module {module_name}") from exc
-        raise
-    factory = getattr(module, attr or "factory", None)
-    if factory is None:
-        raise BadInput(f"simulator '{kind}': {module_name} has no attribute '{attr or 'factory'}'")
-    return factory
+from fleet.lab.sim.kinds import KINDS, load_factory
 
 
 def device_names(kind: str, devices: int | None, names: str | None) -> list[str]:
@@ -78,8 +57,9 @@ Ctrl-C stops it; device state is saved. Fault syntax: docs/lab-simulators.md.
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
-    help="Port on each address (default: the product's, pve 8006, opnsense 443, opsi 4447; "
-    "0 = a free port per device).",
+    help="Port on each address (default: the product's, "
+    + ", ".join(f"{k.name} {k.default_port}" for k in KINDS.values())
+    + "; 0 = a free port per device).",
 )
 @click.option(
     "--layout",

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from fleet.cli.lab_sim import load_factory
+from fleet.lab.sim.kinds import load_factory
 from fleet.lab.sim.server import BackgroundSim, SimConfig
 
 CONTROL_TOML = """\

@@ -57,7 +57,7 @@ class Device(Protocol):
 class DeviceFactory(Protocol):
     """Builds a device from its name and saved state (None on first start)."""
 
-    kind: str  # "pve" | "opnsense" | "opsi"
+    kind: str  # the kind it builds, as named in fleet.lab.sim.kinds.KINDS
 
     def __call__(
         self, name: str, index: int, state: dict[str, Any] | None, seed: int

@@ -1,5 +1,50 @@
-"""The simulator kinds the lab can run (placeholder until the simulator registry lands)."""
+"""The simulator kinds `fleet lab sim KIND` serves: the one place a kind is named.
+
+A kind names its device factory as "module:attr" so that choosing a kind imports only that
+simulator. Nothing here assumes a transport: a kind whose devices speak SSH rather than HTTPS
+is one more entry.
+"""
 
 from __future__ import annotations
 
-KINDS = {"pve": None, "opnsense": None, "opsi": None}
+import importlib
+from dataclasses import dataclass
+
+from fleet.errors import BadInput
+
+
+@dataclass(frozen=True)
+class SimKind:
+    name: str  # the KIND argument, and the prefix of default device names
+    factory: str  # "module:attr" of the device factory (fleet.lab.sim.base.DeviceFactory)
+    default_port: int  # the product's own port, used when no --port is given
+    title: str  # what it simulates, for people
+
+
+KINDS: dict[str, SimKind] = {
+    k.name: k
+    for k in (
+        SimKind("pve", "fleet.lab.sim.pve:factory", 8006, "Proxmox VE API"),
+        SimKind("opnsense", "fleet.lab.sim.opnsense:factory", 443, "OPNsense API"),
+        SimKind("opsi", "fleet.lab.sim.opsi:factory", 4447, "opsiconfd JSON-RPC API"),
+    )
+}
+
+
+def load_factory(kind: str, target: str | None = None):
+    """The device factory of a simulator kind (or of an explicit `module:attr`)."""
+    if target is None:
+        if kind not in KINDS:
+            raise BadInput(f"unknown simulator '{kind}'; known: {', '.join(sorted(KINDS))}")
+        target = KINDS[kind].factory
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise BadInput(f"simulator '{kind}' is not available: no module {module_name}") from exc
+        raise
+    factory = getattr(module, attr or "factory", None)
+    if factory is None:
+        raise BadInput(f"simulator '{kind}': {module_name} has no attribute '{attr or 'factory'}'")
+    return factory

@@ -35,10 +35,10 @@ from fleet.lab.sim import faults as faults_mod
 from fleet.lab.sim import store as store_mod
 from fleet.lab.sim import tls
 from fleet.lab.sim.base import Device, DeviceFactory, Request, Response
+from fleet.lab.sim.kinds import KINDS
 
 log = logging.getLogger("fleet.lab.sim")
 
-DEFAULT_PORTS = {"pve": 8006, "opnsense": 443, "opsi": 4447}
 DEFAULT_LISTEN = {"address": "127.100.0.1", "port": "127.0.0.1"}
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_BODY = 512 * 1024 * 1024  # .opsi packages are uploaded whole
@@ -150,7 +150,9 @@ class SimServer:
         if len(set(names)) != len(names):
             dupes = sorted({n for n in names if names.count(n) > 1})
             raise BadInput(f"--names: device names must be unique; repeated: {', '.join(dupes)}")
-        port = DEFAULT_PORTS.get(config.kind, 0) if config.port is None else config.port
+        port = config.port
+        if port is None:
+            port = KINDS[config.kind].default_port if config.kind in KINDS else 0
         addresses = plan_addresses(names, config.listen, port, config.layout)
         self.plan.check_devices(names)
         self.store.lock()

@@ -104,8 +104,9 @@ echo_factory.kind = "echo"
 
 
 def sim_config(kind: str, state_dir: Path, **options: Any):
-    from fleet.cli.lab_sim import device_names, load_factory
+    from fleet.cli.lab_sim import device_names
     from fleet.lab.sim import faults
+    from fleet.lab.sim.kinds import load_factory
     from fleet.lab.sim.server import SimConfig
 
     factory = echo_factory if kind == "echo" else load_factory(kind)

@@ -16,8 +16,9 @@ import pytest
 from opnsense_client import Api
 
 from fleet.lab.sim.base import Request
-from fleet.lab.sim.opnsense import factory, routes
-from fleet.lab.sim.opnsense.device import _load_controllers
+from fleet.lab.sim.opnsense import factory
+from fleet.lab.sim.opnsense.routes import ROUTER, ROUTES
+from fleet.lab.sim.opnsense.routing import key, path_key
 
 SHIPPED = Path(__file__).parents[3] / "fleet/lab/sim/opnsense/data/opnsense-api.json"
 REF = json.loads(SHIPPED.read_text())
@@ -55,35 +56,34 @@ def documented() -> dict[tuple[str, str, str], str]:
     for section, ep in _endpoints(REF["modules"]):
         for p in _expand(ep["path"]):
             _, module, controller, action = p.strip("/").split("/")[:4]
-            docs[routes.key(module, controller, action)] = section
+            docs[key(module, controller, action)] = section
     # actions the reference documents in prose rather than as a path
     note = json.dumps(REF["modules"]["unbound"])
     for action in re.findall(r"\b(search|get|add|set|del|toggle)Dot\b", note):
-        docs[routes.key("unbound", "settings", f"{action}Dot")] = "dot"
+        docs[key("unbound", "settings", f"{action}Dot")] = "dot"
     peers = REF["modules"]["kea_dhcpv4"]["settings"]["ha_peers"]
     assert peers.startswith("search/get/add/set/delPeer")
     for action in ("search", "get", "add", "set", "del"):
-        docs[routes.key("kea", "dhcpv4", f"{action}Peer")] = "ha_peers"
+        docs[key("kea", "dhcpv4", f"{action}Peer")] = "ha_peers"
     return docs
 
 
 def test_every_documented_endpoint_is_served():
-    _load_controllers()
     docs = documented()
     missing = sorted(
         "/".join(k)
         for k, section in docs.items()
-        if section not in OLD_ONLY and k not in routes.ROUTES
+        if section not in OLD_ONLY and k not in ROUTER.served_keys()
     )
     assert missing == []
     assert len(docs) > 120
 
 
 def test_every_served_route_is_documented():
-    _load_controllers()
     docs = documented()
-    extra = sorted(p for k, (p, _) in routes.ROUTES.items() if k not in docs)
+    extra = sorted(p for p in ROUTES if path_key(p) not in docs)
     assert extra == []
+    assert ROUTER.served_keys() == {path_key(p) for p in ROUTES}
 
 
 def test_endpoints_of_older_releases_answer_endpoint_not_found(api):

@@ -9,7 +9,7 @@ import base64
 import pytest
 import requests
 
-from fleet.cli.lab_sim import load_factory
+from fleet.lab.sim.kinds import load_factory
 
 
 def _basic(user: str, password: str) -> str:

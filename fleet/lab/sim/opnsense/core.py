@@ -10,7 +10,6 @@ from fleet.lab.sim.base import Response
 from fleet.lab.sim.opnsense import configxml
 from fleet.lab.sim.opnsense.http import Call
 from fleet.lab.sim.opnsense.models import PRODUCT_HASH, PRODUCT_SERIES, PRODUCT_VERSION
-from fleet.lab.sim.opnsense.routes import route
 
 if TYPE_CHECKING:
     from fleet.lab.sim.opnsense.device import OPNsenseDevice
@@ -99,7 +98,6 @@ def _run_check(dev: OPNsenseDevice) -> None:
     dev.state["firmware"]["last_check"] = stamp
 
 
-@route("/api/core/firmware/status")
 def firmware_status(dev: OPNsenseDevice, call: Call) -> Any:
     if call.is_post:
         _run_check(dev)  # POST runs a synchronous probe first
@@ -113,7 +111,6 @@ def firmware_status(dev: OPNsenseDevice, call: Call) -> Any:
                     "status_reboot": "0"}  # fmt: skip
 
 
-@route("/api/core/firmware/check")
 def firmware_check(dev: OPNsenseDevice, call: Call) -> Any:
     if not call.is_post:
         return {"status": "failure"}
@@ -121,12 +118,10 @@ def firmware_check(dev: OPNsenseDevice, call: Call) -> Any:
     return {"msg_uuid": dev.store.new_uuid(), "status": "ok"}
 
 
-@route("/api/core/firmware/running")
 def firmware_running(dev: OPNsenseDevice, call: Call) -> Any:
     return {"status": "ready"}
 
 
-@route("/api/core/firmware/info")
 def firmware_info(dev: OPNsenseDevice, call: Call) -> Any:
     return {
         "product_id": "opnsense",
@@ -139,7 +134,6 @@ def firmware_info(dev: OPNsenseDevice, call: Call) -> Any:
     }
 
 
-@route("/api/core/system/status")
 def system_status(dev: OPNsenseDevice, call: Call) -> Any:
     return {
         "metadata": {
@@ -150,21 +144,18 @@ def system_status(dev: OPNsenseDevice, call: Call) -> Any:
     }
 
 
-@route("/api/core/system/dismissStatus")
 def system_dismiss(dev: OPNsenseDevice, call: Call) -> Any:
     if not call.is_post:
         return {"status": "failed"}
     return {"status": "ok"}
 
 
-@route("/api/core/system/reboot")
 def system_reboot(dev: OPNsenseDevice, call: Call) -> Any:
     if not call.is_post:
         return {"status": "failed"}
     return {"status": "ok"}
 
 
-@route("/api/core/system/halt")
 def system_halt(dev: OPNsenseDevice, call: Call) -> Any:
     if not call.is_post:
         return {"status": "failed"}
@@ -192,7 +183,6 @@ def _xml(dev: OPNsenseDevice, b: dict[str, Any]) -> bytes:
     return configxml.render(dev.state, b["config"], rev)
 
 
-@route("/api/core/backup/download")
 def backup_download(dev: OPNsenseDevice, call: Call) -> Any:
     b = _find(dev, call.param(1)) if call.param(0) == "this" else None
     if b is None:
@@ -209,12 +199,10 @@ def backup_download(dev: OPNsenseDevice, call: Call) -> Any:
     )
 
 
-@route("/api/core/backup/providers")
 def backup_providers(dev: OPNsenseDevice, call: Call) -> Any:
     return {"items": {"this": {"description": "This Firewall", "dirname": "/conf/backup"}}}
 
 
-@route("/api/core/backup/backups")
 def backup_list(dev: OPNsenseDevice, call: Call) -> Any:
     if call.param(0) != "this":
         return {"items": []}
@@ -235,7 +223,6 @@ def backup_list(dev: OPNsenseDevice, call: Call) -> Any:
     return {"items": items}
 
 
-@route("/api/core/backup/diff")
 def backup_diff(dev: OPNsenseDevice, call: Call) -> Any:
     a, b = _find(dev, call.param(1)), _find(dev, call.param(2))
     if call.param(0) != "this" or a is None or b is None:
@@ -246,7 +233,6 @@ def backup_diff(dev: OPNsenseDevice, call: Call) -> Any:
     return {"items": list(lines)}
 
 
-@route("/api/core/backup/revertBackup")
 def backup_revert(dev: OPNsenseDevice, call: Call) -> Any:
     if not call.is_post:
         return {"status": "failed"}
@@ -258,7 +244,6 @@ def backup_revert(dev: OPNsenseDevice, call: Call) -> Any:
     return {"status": "reverted"}
 
 
-@route("/api/core/backup/deleteBackup")
 def backup_delete(dev: OPNsenseDevice, call: Call) -> Any:
     if not call.is_post:
         return {"status": "failed"}

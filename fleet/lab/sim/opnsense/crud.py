@@ -2,7 +2,8 @@
 
 search/get/add/set/del/toggle for any model: request shapes, `validations` bodies, the `get`
 option-list format, upserts on set, "not found" on delete. Model specific behaviour (auto
-values, extra checks, references) plugs in through `Hooks`.
+values, extra checks, references) plugs in through `Hooks`. `Collection` turns the generic
+actions of one model into route handlers.
 """
 
 from __future__ import annotations
@@ -46,11 +47,12 @@ class Hooks:
     after_set: Callable[[OPNsenseDevice, str, Item, Item], None] | None = None  # (old, new)
 
 
-HOOKS: dict[str, Hooks] = {}
+NO_HOOKS = Hooks()
 
 
-def hooks(key: str) -> Hooks:
-    return HOOKS.get(key) or Hooks()
+def hooks(dev: OPNsenseDevice, key: str) -> Hooks:
+    """The hooks of a model; the table is routes.HOOKS, handed to the device."""
+    return dev.hooks.get(key) or NO_HOOKS
 
 
 # --- posted values ---------------------------------------------------------------------------
@@ -126,7 +128,7 @@ def check_item(dev: OPNsenseDevice, m: Model, uuid: str, item: Item) -> Messages
                 and any(item.get(_sibling(f, a), "") == "" for a in c.get("addFields", []))
             ):
                 add(f.name, text)
-    h = hooks(m.key)
+    h = hooks(dev, m.key)
     if h.validate:
         for name, texts in h.validate(dev, uuid, item).items():
             for text in texts:
@@ -150,7 +152,7 @@ def _put(tree: dict[str, Any], path: str, value: Any) -> None:
 
 
 def with_volatile(dev: OPNsenseDevice, m: Model, uuid: str, item: Item) -> Item:
-    h = hooks(m.key)
+    h = hooks(dev, m.key)
     extra = h.volatile(dev, uuid, item) if h.volatile else {}
     return item | {f.name: extra.get(f.name, "") for f in m.fields if f.volatile}
 
@@ -168,7 +170,7 @@ def render_get(dev: OPNsenseDevice, m: Model, uuid: str, item: Item) -> dict[str
         else:
             rendered = value
         _put(out, f.name, rendered)
-    h = hooks(m.key)
+    h = hooks(dev, m.key)
     if h.get:
         h.get(dev, uuid, full, out)
     return out
@@ -188,7 +190,7 @@ def render_row(
             text = describe(f, value, opts)
             if text != value:
                 row["%" + f.name] = text
-    h = hooks(m.key)
+    h = hooks(dev, m.key)
     if h.row:
         h.row(dev, uuid, full, row)
     return row
@@ -270,7 +272,7 @@ def get(dev: OPNsenseDevice, m: Model, uuid: str | None) -> Any:
 def _store(dev: OPNsenseDevice, m: Model, call: Call, uuid: str, item: Item, old: Item | None,
            description: str) -> dict[str, Any]:  # fmt: skip
     """Validate, then store under `uuid` ("" = a new item, its uuid assigned on success)."""
-    h = hooks(m.key)
+    h = hooks(dev, m.key)
     if h.prepare:
         item = h.prepare(dev, uuid, item)
     msgs = check_item(dev, m, uuid, item)
@@ -317,7 +319,7 @@ def delete(
     found = [u for u in wanted if u in items]
     if not found:
         return {"result": "not found"}
-    h = hooks(m.key)
+    h = hooks(dev, m.key)
     if h.before_delete:
         for u in found:
             h.before_delete(dev, u, items[u])
@@ -379,3 +381,34 @@ def set_sections(dev: OPNsenseDevice, call: Call, root: str, keys: list[str]) ->
     if changed:
         dev.save(call, f"{root} settings changed")
     return {"result": "saved"}
+
+
+# --- route handlers --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Collection:
+    """The generic search/get/add/set/del/toggle actions of one model, as route handlers."""
+
+    model: Model
+    overlay: Item | None = None  # values every add/set stores (two lists sharing one model)
+    keep: Callable[[Call], Callable[[str, Item], bool] | None] | None = None  # search filter
+    multi_delete: bool = False  # del takes a comma-separated list of uuids
+
+    def search(self, dev: OPNsenseDevice, call: Call) -> Any:
+        return search(dev, self.model, call, self.keep(call) if self.keep else None)
+
+    def get(self, dev: OPNsenseDevice, call: Call) -> Any:
+        return get(dev, self.model, call.param(0))
+
+    def add(self, dev: OPNsenseDevice, call: Call) -> Any:
+        return add(dev, self.model, call, self.overlay)
+
+    def set(self, dev: OPNsenseDevice, call: Call) -> Any:
+        return set_(dev, self.model, call, call.param(0), self.overlay)
+
+    def delete(self, dev: OPNsenseDevice, call: Call) -> Any:
+        return delete(dev, self.model, call, call.param(0), multi=self.multi_delete)
+
+    def toggle(self, dev: OPNsenseDevice, call: Call) -> Any:
+        return toggle(dev, self.model, call, call.param(0), call.param(1))

@@ -6,11 +6,10 @@ import base64
 import binascii
 import hmac
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fleet.lab.sim.base import Request, Response
-from fleet.lab.sim.opnsense import routes
 from fleet.lab.sim.opnsense.fields import Field
 from fleet.lab.sim.opnsense.http import (
     AUTH_FAILED,
@@ -23,6 +22,7 @@ from fleet.lab.sim.opnsense.http import (
     unexpected,
 )
 from fleet.lab.sim.opnsense.models import Model, model
+from fleet.lab.sim.opnsense.routing import Router
 from fleet.lab.sim.opnsense.state import FORMAT, Store, new_state
 
 # /etc/protocols names offered by ProtocolField (upper case, as OPNsense lists them)
@@ -52,19 +52,26 @@ DHCP_OPTIONS = {"1": "subnet-mask (1)", "2": "time-offset (2)", "3": "routers (3
 ROLLBACK_SECONDS = 60.0
 
 
-def _load_controllers() -> None:
-    # importing the controller modules registers their routes and hooks
-    from fleet.lab.sim.opnsense import core, firewall, interfaces, kea, unbound  # noqa: F401
-
-
 class OPNsenseDevice:
-    """An OPNsense 26.7 firewall's REST API over one state dict."""
+    """An OPNsense 26.7 firewall's REST API over one state dict.
 
-    def __init__(self, name: str, state: dict[str, Any], clock: Callable[[], float] = time.time):
-        _load_controllers()
+    `router` and `hooks` are the tables of routes.py, handed in by the factory: the
+    controllers see this class, so it must not import them.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        state: dict[str, Any],
+        router: Router,
+        hooks: Mapping[str, Any],  # model key -> crud.Hooks
+        clock: Callable[[], float] = time.time,
+    ):
         self.name = name
         self.state = state
         self.store = Store(state, clock)
+        self.router = router
+        self.hooks = hooks
         self.rollback_seconds = ROLLBACK_SECONDS
 
     # --- Device protocol -----------------------------------------------------------------
@@ -130,7 +137,7 @@ class OPNsenseDevice:
         )
 
     def _handle(self, request: Request) -> Response:
-        hit = routes.resolve(request.path)
+        hit = self.router.resolve(request.path)
         if hit is None:
             return json_response(NOT_FOUND, status=404)
         handler, params = hit
@@ -146,35 +153,18 @@ class OPNsenseDevice:
         if method != "POST":  # only POST actions write (OPNsense checks isPost())
             result = handler(self, call)
             return result if isinstance(result, Response) else json_response(result)
-        before = {k: dict(v) for k, v in self.store.config.items()}
-        saved = (
-            self.state["revision"],
-            list(self.state["backups"]),
-            dict(self.state["running"]),
-            self.state["uuid_counter"],
-        )
+        saved = self.store.checkpoint()
         try:
             result = handler(self, call)
         except ApiError:
-            self._restore(before, saved)
+            self.store.restore(saved)
             raise
         except Exception:
-            self._restore(before, saved)
+            self.store.restore(saved)
             raise unexpected() from None
         if isinstance(result, Response):
             return result
         return json_response(result)
-
-    def _restore(self, config: dict[str, Any], saved: tuple[Any, ...]) -> None:
-        """A failed call leaves no trace, as config.xml is only written on success."""
-        self.state["config"] = config
-        self.store._cache = None
-        (
-            self.state["revision"],
-            self.state["backups"],
-            self.state["running"],
-            self.state["uuid_counter"],
-        ) = saved
 
     # --- helpers for controllers ---------------------------------------------------------
 
@@ -251,7 +241,14 @@ class OPNsenseDevice:
         return {}  # categories, traffic shaper pipes: none configured in the lab
 
 
-def build(name: str, index: int, state: dict[str, Any] | None, seed: int) -> OPNsenseDevice:
+def build(
+    name: str,
+    index: int,
+    state: dict[str, Any] | None,
+    seed: int,
+    router: Router,
+    hooks: Mapping[str, Any],
+) -> OPNsenseDevice:
     if state is None:
         state = new_state(name, index, seed)
     elif state.get("kind") != "opnsense" or state.get("format") != FORMAT:
@@ -260,4 +257,4 @@ def build(name: str, index: int, state: dict[str, Any] | None, seed: int) -> OPN
             f"saved state is not an OPNsense state of format {FORMAT} "
             f"(kind {state.get('kind')!r}, format {state.get('format')!r})"
         )
-    return OPNsenseDevice(name, state)
+    return OPNsenseDevice(name, state, router, hooks)

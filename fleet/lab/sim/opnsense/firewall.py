@@ -1,19 +1,17 @@
-"""Firewall aliases (`/api/firewall/alias*`) and filter rules (`/api/firewall/filter`)."""
+"""Firewall aliases (`/api/firewall/alias*`) and filter rules (`/api/firewall/filter`): the
+actions routes.py maps to their paths, and the hooks of the two models."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from typing import TYPE_CHECKING, Any
 
-from fleet.lab.sim.base import Response
 from fleet.lab.sim.opnsense import crud
-from fleet.lab.sim.opnsense.crud import HOOKS, UUID_RE, Hooks, Item, Messages
+from fleet.lab.sim.opnsense.crud import Hooks, Item, Messages
+from fleet.lab.sim.opnsense.csvio import CsvTransfer
 from fleet.lab.sim.opnsense.fields import is_ip, is_mac, is_network, split_list
 from fleet.lab.sim.opnsense.http import Call, user_exception
 from fleet.lab.sim.opnsense.models import model
-from fleet.lab.sim.opnsense.routes import route
 from fleet.lab.sim.opnsense.state import BACKUP_COUNT
 
 if TYPE_CHECKING:
@@ -181,7 +179,7 @@ def alias_after_set(dev: OPNsenseDevice, uuid: str, old: Item, new: Item) -> Non
             aliases[u] = a | {"content": "\n".join(after if x == before else x for x in lines)}
 
 
-HOOKS["alias"] = Hooks(
+ALIAS_HOOKS = Hooks(
     validate=alias_validate,
     volatile=alias_volatile,
     row=alias_row,
@@ -191,8 +189,8 @@ HOOKS["alias"] = Hooks(
 )
 
 
-@route("/api/firewall/alias/searchItem")
-def alias_search(dev: OPNsenseDevice, call: Call) -> Any:
+def _alias_filter(call: Call):
+    """searchItem's `type` and `category` selections."""
     types = call.get("type")
     cats = call.get("category")
     types = list(types.values()) if isinstance(types, dict) else types
@@ -205,35 +203,12 @@ def alias_search(dev: OPNsenseDevice, call: Call) -> Any:
             return bool(set(split_list(item.get("categories", ""))) & set(cats))
         return True
 
-    return crud.search(dev, ALIAS, call, keep)
+    return keep
 
 
-@route("/api/firewall/alias/getItem")
-def alias_get_item(dev: OPNsenseDevice, call: Call) -> Any:
-    return crud.get(dev, ALIAS, call.param(0))
+ALIASES = crud.Collection(ALIAS, keep=_alias_filter, multi_delete=True)
 
 
-@route("/api/firewall/alias/addItem")
-def alias_add(dev: OPNsenseDevice, call: Call) -> Any:
-    return crud.add(dev, ALIAS, call)
-
-
-@route("/api/firewall/alias/setItem")
-def alias_set(dev: OPNsenseDevice, call: Call) -> Any:
-    return crud.set_(dev, ALIAS, call, call.param(0))
-
-
-@route("/api/firewall/alias/delItem")
-def alias_del(dev: OPNsenseDevice, call: Call) -> Any:
-    return crud.delete(dev, ALIAS, call, call.param(0), multi=True)
-
-
-@route("/api/firewall/alias/toggleItem")
-def alias_toggle(dev: OPNsenseDevice, call: Call) -> Any:
-    return crud.toggle(dev, ALIAS, call, call.param(0), call.param(1))
-
-
-@route("/api/firewall/alias/getAliasUUID")
 def alias_uuid(dev: OPNsenseDevice, call: Call) -> Any:
     name = call.param(0)
     for u, item in dev.store.items("alias").items():
@@ -242,7 +217,6 @@ def alias_uuid(dev: OPNsenseDevice, call: Call) -> Any:
     return []
 
 
-@route("/api/firewall/alias/reconfigure")
 def alias_reconfigure(dev: OPNsenseDevice, call: Call) -> Any:
     if not call.is_post:
         return {"status": "failed"}
@@ -250,12 +224,10 @@ def alias_reconfigure(dev: OPNsenseDevice, call: Call) -> Any:
     return {"status": "ok"}
 
 
-@route("/api/firewall/alias/listCategories")
 def alias_categories(dev: OPNsenseDevice, call: Call) -> Any:
     return {"rows": []}
 
 
-@route("/api/firewall/alias/listNetworkAliases")
 def alias_network_aliases(dev: OPNsenseDevice, call: Call) -> Any:
     return {
         i["name"]: {"name": i["name"], "description": i.get("description", "")}
@@ -264,12 +236,10 @@ def alias_network_aliases(dev: OPNsenseDevice, call: Call) -> Any:
     }
 
 
-@route("/api/firewall/alias/listCountries")
 def alias_countries(dev: OPNsenseDevice, call: Call) -> Any:
     return {cc: {"name": n, "region": r} for cc, (n, r) in sorted(COUNTRIES.items())}
 
 
-@route("/api/firewall/alias/listUserGroups")
 def alias_user_groups(dev: OPNsenseDevice, call: Call) -> Any:
     return {gid: {"name": n, "gid": gid} for gid, n in dev.state["system"]["groups"].items()}
 
@@ -278,7 +248,6 @@ def _export_item(item: Item) -> dict[str, str]:
     return {f.name: item.get(f.name, "") for f in ALIAS.stored}
 
 
-@route("/api/firewall/alias/export")
 def alias_export(dev: OPNsenseDevice, call: Call) -> Any:
     ids = call.get("ids")
     wanted = set(str(ids).split(",")) if ids else None
@@ -290,7 +259,6 @@ def alias_export(dev: OPNsenseDevice, call: Call) -> Any:
     return {"aliases": {"alias": items}}
 
 
-@route("/api/firewall/alias/import")
 def alias_import(dev: OPNsenseDevice, call: Call) -> Any:
     if not call.is_post:
         return {"status": "failed"}
@@ -324,13 +292,11 @@ def alias_import(dev: OPNsenseDevice, call: Call) -> Any:
     return {"existing": existing, "new": new, "status": "ok"}
 
 
-@route("/api/firewall/alias/getTableSize")
 def alias_table_size(dev: OPNsenseDevice, call: Call) -> Any:
     used = sum(len(_content(i)) for i in dev.store.running("alias").values())
     return {"size": 1000000, "used": used}
 
 
-@route("/api/firewall/alias_util/list")
 def alias_util_list(dev: OPNsenseDevice, call: Call) -> Any:
     """Live pf table contents: what the running configuration loaded, not config.xml."""
     name = call.param(0)
@@ -389,10 +355,9 @@ def rule_row(dev: OPNsenseDevice, uuid: str, item: Item, row: dict[str, Any]) ->
     row["category_colors"] = []
 
 
-HOOKS["rule"] = Hooks(validate=rule_validate, volatile=rule_volatile, row=rule_row)
+RULE_HOOKS = Hooks(validate=rule_validate, volatile=rule_volatile, row=rule_row)
 
 
-@route("/api/firewall/filter/searchRule")
 def rule_search(dev: OPNsenseDevice, call: Call) -> Any:
     wanted = call.get("interface")
 
@@ -405,32 +370,9 @@ def rule_search(dev: OPNsenseDevice, call: Call) -> Any:
     return crud.search(dev, RULE, call, keep, post_only=True, default_count=9999)
 
 
-@route("/api/firewall/filter/getRule")
-def rule_get(dev: OPNsenseDevice, call: Call) -> Any:
-    return crud.get(dev, RULE, call.param(0))
+RULES = crud.Collection(RULE)
 
 
-@route("/api/firewall/filter/addRule")
-def rule_add(dev: OPNsenseDevice, call: Call) -> Any:
-    return crud.add(dev, RULE, call)
-
-
-@route("/api/firewall/filter/setRule")
-def rule_set(dev: OPNsenseDevice, call: Call) -> Any:
-    return crud.set_(dev, RULE, call, call.param(0))
-
-
-@route("/api/firewall/filter/delRule")
-def rule_del(dev: OPNsenseDevice, call: Call) -> Any:
-    return crud.delete(dev, RULE, call, call.param(0))
-
-
-@route("/api/firewall/filter/toggleRule")
-def rule_toggle(dev: OPNsenseDevice, call: Call) -> Any:
-    return crud.toggle(dev, RULE, call, call.param(0), call.param(1))
-
-
-@route("/api/firewall/filter/toggleRuleLog")
 def rule_toggle_log(dev: OPNsenseDevice, call: Call) -> Any:
     uuid, log = call.param(0), call.param(1)
     rules = dev.store.items("rule")
@@ -442,7 +384,6 @@ def rule_toggle_log(dev: OPNsenseDevice, call: Call) -> Any:
     return {"status": "ok"}
 
 
-@route("/api/firewall/filter/moveRuleBefore")
 def rule_move_before(dev: OPNsenseDevice, call: Call) -> Any:
     """Give the selected rule the target's sequence and push the rules behind it down."""
     selected, target = call.param(0), call.param(1)
@@ -465,7 +406,6 @@ def rule_move_before(dev: OPNsenseDevice, call: Call) -> Any:
     return {"status": "ok"}
 
 
-@route("/api/firewall/filter/apply")
 def rule_apply(dev: OPNsenseDevice, call: Call) -> Any:
     if not call.is_post:
         return {"status": "error"}
@@ -476,7 +416,6 @@ def rule_apply(dev: OPNsenseDevice, call: Call) -> Any:
     return {"status": "OK\n\n"}
 
 
-@route("/api/firewall/filter/savepoint")
 def rule_savepoint(dev: OPNsenseDevice, call: Call) -> Any:
     if not call.is_post:
         return {"status": "failed"}
@@ -484,7 +423,6 @@ def rule_savepoint(dev: OPNsenseDevice, call: Call) -> Any:
     return {"status": "ok", "retention": str(BACKUP_COUNT), "revision": revision}
 
 
-@route("/api/firewall/filter/cancelRollback")
 def rule_cancel_rollback(dev: OPNsenseDevice, call: Call) -> Any:
     if not call.is_post:
         return {"status": "failed"}
@@ -492,7 +430,6 @@ def rule_cancel_rollback(dev: OPNsenseDevice, call: Call) -> Any:
     return {"status": "OK\n\n"}
 
 
-@route("/api/firewall/filter/revert")
 def rule_revert(dev: OPNsenseDevice, call: Call) -> Any:
     if not call.is_post:
         return {"status": "failed"}
@@ -505,7 +442,6 @@ def rule_revert(dev: OPNsenseDevice, call: Call) -> Any:
     return {"status": "ok"}
 
 
-@route("/api/firewall/filter/getInterfaceList")
 def rule_interface_list(dev: OPNsenseDevice, call: Call) -> Any:
     items = [
         {"value": k, "label": v, "type": "interface"} for k, v in sorted(dev.interfaces().items())
@@ -522,12 +458,10 @@ def rule_interface_list(dev: OPNsenseDevice, call: Call) -> Any:
     }
 
 
-@route("/api/firewall/filter/listCategories")
 def rule_categories(dev: OPNsenseDevice, call: Call) -> Any:
     return {"rows": []}
 
 
-@route("/api/firewall/filter/listNetworkSelectOptions")
 def rule_network_options(dev: OPNsenseDevice, call: Call) -> Any:
     networks = {"any": "any", "(self)": "This Firewall"}
     for k, v in dev.interfaces().items():
@@ -543,79 +477,4 @@ def rule_network_options(dev: OPNsenseDevice, call: Call) -> Any:
     }
 
 
-def _csv(model_fields: list[str], items: dict[str, Item]) -> str:
-    out = io.StringIO()
-    w = csv.writer(out, delimiter=";", lineterminator="\n")
-    w.writerow(["@uuid", *model_fields])
-    for u, i in items.items():
-        w.writerow([u, *(i.get(f, "") for f in model_fields)])
-    return out.getvalue()
-
-
-def csv_response(text: str, filename: str) -> Response:
-    return Response(
-        body=text.encode(),
-        headers={
-            "Content-Type": "text/csv",
-            "Content-Disposition": f"attachment; filename={filename}",
-        },
-    )
-
-
-@route("/api/firewall/filter/downloadRules")
-def rule_download(dev: OPNsenseDevice, call: Call) -> Any:
-    fields = [f.name for f in RULE.stored]
-    return csv_response(_csv(fields, dev.store.items("rule")), "filter_rules.csv")
-
-
-def upload_csv(dev: OPNsenseDevice, call: Call, key: str) -> Any:
-    """Import `{"payload": csv}`: rows with a known @uuid update, others are added."""
-    m = model(key)
-    if not call.is_post:
-        return {"status": "failed"}
-    payload = call.post.get("payload")
-    if not isinstance(payload, str):
-        return {"status": "failed"}
-    sample = payload.split("\n", 1)[0]
-    delim = ";" if sample.count(";") >= sample.count(",") else ","
-    reader = csv.DictReader(io.StringIO(payload), delimiter=delim)
-    items = dev.store.items(m.key)
-    staged: dict[str, Item] = {}
-    errors: dict[str, Any] = {}
-    existing = new = 0
-    for n, row in enumerate(reader):
-        uuid = (row.pop("@uuid", "") or "").lower()
-        if uuid in items:
-            existing += 1
-            base = items[uuid]
-        else:
-            new += 1
-            base = crud.defaults(m)
-            uuid = uuid if UUID_RE.match(uuid) else dev.store.new_uuid()
-        data = {k: v for k, v in row.items() if k is not None and v is not None}
-        item = crud.merge_post(m, base, _nest(data))
-        msgs = crud.check_item(dev, m, uuid, item)
-        errors |= crud.validations(f"{m.post_key}.{n}", msgs)
-        staged[uuid] = item
-    if errors:
-        return {"existing": existing, "new": new, "status": "failed", "validations": errors}
-    items.update(staged)
-    if staged:
-        dev.save(call)
-    return {"existing": existing, "new": new, "status": "ok"}
-
-
-def _nest(flat: dict[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in flat.items():
-        node = out
-        parts = k.split(".")
-        for p in parts[:-1]:
-            node = node.setdefault(p, {})
-        node[parts[-1]] = v
-    return out
-
-
-@route("/api/firewall/filter/uploadRules")
-def rule_upload(dev: OPNsenseDevice, call: Call) -> Any:
-    return upload_csv(dev, call, "rule")
+RULES_CSV = CsvTransfer(RULE, "filter_rules.csv")

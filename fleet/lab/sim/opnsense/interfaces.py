@@ -6,10 +6,9 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from fleet.lab.sim.opnsense import crud
-from fleet.lab.sim.opnsense.crud import HOOKS, Hooks, Item, Messages
+from fleet.lab.sim.opnsense.crud import Hooks, Item, Messages
 from fleet.lab.sim.opnsense.http import Call, user_exception
 from fleet.lab.sim.opnsense.models import model
-from fleet.lab.sim.opnsense.routes import route
 
 if TYPE_CHECKING:
     from fleet.lab.sim.opnsense.device import OPNsenseDevice
@@ -65,37 +64,12 @@ def vlan_before_delete(dev: OPNsenseDevice, uuid: str, item: Item) -> None:
         )
 
 
-HOOKS["vlan"] = Hooks(
-    prepare=vlan_prepare, validate=vlan_validate, before_delete=vlan_before_delete
-)
+VLAN_HOOKS = Hooks(prepare=vlan_prepare, validate=vlan_validate, before_delete=vlan_before_delete)
 
 
-@route("/api/interfaces/vlan_settings/searchItem")
-def vlan_search(dev: OPNsenseDevice, call: Call) -> Any:
-    return crud.search(dev, VLAN, call)
+VLANS = crud.Collection(VLAN, multi_delete=True)
 
 
-@route("/api/interfaces/vlan_settings/getItem")
-def vlan_get(dev: OPNsenseDevice, call: Call) -> Any:
-    return crud.get(dev, VLAN, call.param(0))
-
-
-@route("/api/interfaces/vlan_settings/addItem")
-def vlan_add(dev: OPNsenseDevice, call: Call) -> Any:
-    return crud.add(dev, VLAN, call)
-
-
-@route("/api/interfaces/vlan_settings/setItem")
-def vlan_set(dev: OPNsenseDevice, call: Call) -> Any:
-    return crud.set_(dev, VLAN, call, call.param(0))
-
-
-@route("/api/interfaces/vlan_settings/delItem")
-def vlan_del(dev: OPNsenseDevice, call: Call) -> Any:
-    return crud.delete(dev, VLAN, call, call.param(0), multi=True)
-
-
-@route("/api/interfaces/vlan_settings/reconfigure")
 def vlan_reconfigure(dev: OPNsenseDevice, call: Call) -> Any:
     if not call.is_post:
         return {"status": "failed"}

@@ -6,11 +6,10 @@ import ipaddress
 from typing import TYPE_CHECKING, Any
 
 from fleet.lab.sim.opnsense import crud, service
-from fleet.lab.sim.opnsense.crud import HOOKS, Hooks, Item, Messages
-from fleet.lab.sim.opnsense.firewall import _csv, csv_response, upload_csv
+from fleet.lab.sim.opnsense.crud import Hooks, Item, Messages
+from fleet.lab.sim.opnsense.csvio import CsvTransfer
 from fleet.lab.sim.opnsense.http import Call, user_exception
 from fleet.lab.sim.opnsense.models import model
-from fleet.lab.sim.opnsense.routes import route
 
 if TYPE_CHECKING:
     from fleet.lab.sim.opnsense.device import OPNsenseDevice
@@ -103,94 +102,39 @@ def option_before_delete(dev: OPNsenseDevice, uuid: str, item: Item) -> None:
         )
 
 
-HOOKS["subnet4"] = Hooks(
+SUBNET_HOOKS = Hooks(
     prepare=subnet_prepare, validate=subnet_validate, before_delete=subnet_before_delete
 )
-HOOKS["reservation"] = Hooks(validate=reservation_validate)
-HOOKS["kea_option"] = Hooks(before_delete=option_before_delete)
+RESERVATION_HOOKS = Hooks(validate=reservation_validate)
+OPTION_HOOKS = Hooks(before_delete=option_before_delete)
 
 
-def _crud_routes(name: str, m: Any, with_toggle: bool = False) -> None:
-    base = "/api/kea/dhcpv4/"
-
-    @route(f"{base}search{name}")
-    def search(dev: OPNsenseDevice, call: Call) -> Any:
-        return crud.search(dev, m, call)
-
-    @route(f"{base}get{name}")
-    def get(dev: OPNsenseDevice, call: Call) -> Any:
-        out = crud.get(dev, m, call.param(0))
-        if m is SUBNET and out and call.get("fetchmode") == "copy":
-            # a copy gets the next free subnet_id
-            out[m.post_key]["subnet_id"] = subnet_prepare(dev, "", {})["subnet_id"]
-        return out
-
-    @route(f"{base}add{name}")
-    def add(dev: OPNsenseDevice, call: Call) -> Any:
-        return crud.add(dev, m, call)
-
-    @route(f"{base}set{name}")
-    def set_(dev: OPNsenseDevice, call: Call) -> Any:
-        return crud.set_(dev, m, call, call.param(0))
-
-    @route(f"{base}del{name}")
-    def delete(dev: OPNsenseDevice, call: Call) -> Any:
-        return crud.delete(dev, m, call, call.param(0))
+SUBNETS = crud.Collection(SUBNET)
+RESERVATIONS = crud.Collection(RESERVATION)
+OPTIONS = crud.Collection(OPTION)
+PEERS = crud.Collection(PEER)
+RESERVATIONS_CSV = CsvTransfer(RESERVATION, "reservations.csv")
 
 
-_crud_routes("Subnet", SUBNET)
-_crud_routes("Reservation", RESERVATION)
-_crud_routes("Option", OPTION)
-_crud_routes("Peer", PEER)
+def subnet_get(dev: OPNsenseDevice, call: Call) -> Any:
+    out = SUBNETS.get(dev, call)
+    if out and call.get("fetchmode") == "copy":
+        # a copy gets the next free subnet_id
+        out[SUBNET.post_key]["subnet_id"] = subnet_prepare(dev, "", {})["subnet_id"]
+    return out
 
 
-@route("/api/kea/dhcpv4/downloadReservations")
-def reservations_download(dev: OPNsenseDevice, call: Call) -> Any:
-    fields = [f.name for f in RESERVATION.stored]
-    return csv_response(_csv(fields, dev.store.items("reservation")), "reservations.csv")
-
-
-@route("/api/kea/dhcpv4/uploadReservations")
-def reservations_upload(dev: OPNsenseDevice, call: Call) -> Any:
-    return upload_csv(dev, call, "reservation")
-
-
-@route("/api/kea/dhcpv4/get")
 def settings_get(dev: OPNsenseDevice, call: Call) -> Any:
     return {"dhcpv4": {dev.model(k).post_key: crud.get_section(dev, k) for k in SECTIONS}}
 
 
-@route("/api/kea/dhcpv4/set")
 def settings_set(dev: OPNsenseDevice, call: Call) -> Any:
     return crud.set_sections(dev, call, "dhcpv4", SECTIONS)
 
 
-@route("/api/kea/service/reconfigure")
-def service_reconfigure(dev: OPNsenseDevice, call: Call) -> Any:
-    return service.reconfigure(dev, call, "kea", "kea.general")
+SERVICE = service.Service("kea", "kea.general")
 
 
-@route("/api/kea/service/status")
-def service_status(dev: OPNsenseDevice, call: Call) -> Any:
-    return service.status(dev, call, "kea", "kea.general")
-
-
-@route("/api/kea/service/start")
-def service_start(dev: OPNsenseDevice, call: Call) -> Any:
-    return service.control(dev, call, "kea", "start")
-
-
-@route("/api/kea/service/stop")
-def service_stop(dev: OPNsenseDevice, call: Call) -> Any:
-    return service.control(dev, call, "kea", "stop")
-
-
-@route("/api/kea/service/restart")
-def service_restart(dev: OPNsenseDevice, call: Call) -> Any:
-    return service.control(dev, call, "kea", "restart")
-
-
-@route("/api/kea/leases4/search")
 def leases_search(dev: OPNsenseDevice, call: Call) -> Any:
     """No DHCP clients live in the lab: the lease table is empty."""
     return crud.grid(call, [], "address")

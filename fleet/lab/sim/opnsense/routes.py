@@ -1,51 +1,145 @@
-"""URL routing of `/api/<module>/<controller>/<action>[/<params>]`.
-
-OPNsense maps snake_case and camelCase to the same PHP class and method, and PHP method names are
-case-insensitive, so a route key is the lower-cased name without underscores. Each handler is
-registered with the path the reference documents, which the contract tests compare.
-"""
+"""Which controller action answers which documented path, and which hooks change the generic
+CRUD of which model. Paths are written as the reference documents them (the contract tests
+compare both ways); routing.py matches requests to them the way OPNsense does."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from fleet.lab.sim.opnsense import core, firewall, interfaces, kea, unbound
+from fleet.lab.sim.opnsense.routing import Router
 
-Handler = Callable[..., Any]
+_ALIAS = "/api/firewall/alias"
+_RULE = "/api/firewall/filter"
+_VLAN = "/api/interfaces/vlan_settings"
+_KEA = "/api/kea/dhcpv4"
+_UNBOUND = "/api/unbound/settings"
 
-ROUTES: dict[tuple[str, str, str], tuple[str, Handler]] = {}
+ROUTES = {
+    "/api/core/firmware/status": core.firmware_status,
+    "/api/core/firmware/check": core.firmware_check,
+    "/api/core/firmware/running": core.firmware_running,
+    "/api/core/firmware/info": core.firmware_info,
+    "/api/core/system/status": core.system_status,
+    "/api/core/system/dismissStatus": core.system_dismiss,
+    "/api/core/system/reboot": core.system_reboot,
+    "/api/core/system/halt": core.system_halt,
+    "/api/core/backup/download": core.backup_download,
+    "/api/core/backup/providers": core.backup_providers,
+    "/api/core/backup/backups": core.backup_list,
+    "/api/core/backup/diff": core.backup_diff,
+    "/api/core/backup/revertBackup": core.backup_revert,
+    "/api/core/backup/deleteBackup": core.backup_delete,
+    f"{_ALIAS}/searchItem": firewall.ALIASES.search,
+    f"{_ALIAS}/getItem": firewall.ALIASES.get,
+    f"{_ALIAS}/addItem": firewall.ALIASES.add,
+    f"{_ALIAS}/setItem": firewall.ALIASES.set,
+    f"{_ALIAS}/delItem": firewall.ALIASES.delete,
+    f"{_ALIAS}/toggleItem": firewall.ALIASES.toggle,
+    f"{_ALIAS}/getAliasUUID": firewall.alias_uuid,
+    f"{_ALIAS}/reconfigure": firewall.alias_reconfigure,
+    f"{_ALIAS}/listCategories": firewall.alias_categories,
+    f"{_ALIAS}/listNetworkAliases": firewall.alias_network_aliases,
+    f"{_ALIAS}/listCountries": firewall.alias_countries,
+    f"{_ALIAS}/listUserGroups": firewall.alias_user_groups,
+    f"{_ALIAS}/export": firewall.alias_export,
+    f"{_ALIAS}/import": firewall.alias_import,
+    f"{_ALIAS}/getTableSize": firewall.alias_table_size,
+    "/api/firewall/alias_util/list": firewall.alias_util_list,
+    f"{_RULE}/searchRule": firewall.rule_search,
+    f"{_RULE}/getRule": firewall.RULES.get,
+    f"{_RULE}/addRule": firewall.RULES.add,
+    f"{_RULE}/setRule": firewall.RULES.set,
+    f"{_RULE}/delRule": firewall.RULES.delete,
+    f"{_RULE}/toggleRule": firewall.RULES.toggle,
+    f"{_RULE}/toggleRuleLog": firewall.rule_toggle_log,
+    f"{_RULE}/moveRuleBefore": firewall.rule_move_before,
+    f"{_RULE}/apply": firewall.rule_apply,
+    f"{_RULE}/savepoint": firewall.rule_savepoint,
+    f"{_RULE}/cancelRollback": firewall.rule_cancel_rollback,
+    f"{_RULE}/revert": firewall.rule_revert,
+    f"{_RULE}/getInterfaceList": firewall.rule_interface_list,
+    f"{_RULE}/listCategories": firewall.rule_categories,
+    f"{_RULE}/listNetworkSelectOptions": firewall.rule_network_options,
+    f"{_RULE}/downloadRules": firewall.RULES_CSV.download,
+    f"{_RULE}/uploadRules": firewall.RULES_CSV.upload,
+    f"{_VLAN}/searchItem": interfaces.VLANS.search,
+    f"{_VLAN}/getItem": interfaces.VLANS.get,
+    f"{_VLAN}/addItem": interfaces.VLANS.add,
+    f"{_VLAN}/setItem": interfaces.VLANS.set,
+    f"{_VLAN}/delItem": interfaces.VLANS.delete,
+    f"{_VLAN}/reconfigure": interfaces.vlan_reconfigure,
+    f"{_KEA}/searchSubnet": kea.SUBNETS.search,
+    f"{_KEA}/getSubnet": kea.subnet_get,
+    f"{_KEA}/addSubnet": kea.SUBNETS.add,
+    f"{_KEA}/setSubnet": kea.SUBNETS.set,
+    f"{_KEA}/delSubnet": kea.SUBNETS.delete,
+    f"{_KEA}/searchReservation": kea.RESERVATIONS.search,
+    f"{_KEA}/getReservation": kea.RESERVATIONS.get,
+    f"{_KEA}/addReservation": kea.RESERVATIONS.add,
+    f"{_KEA}/setReservation": kea.RESERVATIONS.set,
+    f"{_KEA}/delReservation": kea.RESERVATIONS.delete,
+    f"{_KEA}/downloadReservations": kea.RESERVATIONS_CSV.download,
+    f"{_KEA}/uploadReservations": kea.RESERVATIONS_CSV.upload,
+    f"{_KEA}/searchOption": kea.OPTIONS.search,
+    f"{_KEA}/getOption": kea.OPTIONS.get,
+    f"{_KEA}/addOption": kea.OPTIONS.add,
+    f"{_KEA}/setOption": kea.OPTIONS.set,
+    f"{_KEA}/delOption": kea.OPTIONS.delete,
+    f"{_KEA}/searchPeer": kea.PEERS.search,
+    f"{_KEA}/getPeer": kea.PEERS.get,
+    f"{_KEA}/addPeer": kea.PEERS.add,
+    f"{_KEA}/setPeer": kea.PEERS.set,
+    f"{_KEA}/delPeer": kea.PEERS.delete,
+    f"{_KEA}/get": kea.settings_get,
+    f"{_KEA}/set": kea.settings_set,
+    "/api/kea/service/reconfigure": kea.SERVICE.reconfigure,
+    "/api/kea/service/status": kea.SERVICE.status,
+    "/api/kea/service/start": kea.SERVICE.start,
+    "/api/kea/service/stop": kea.SERVICE.stop,
+    "/api/kea/service/restart": kea.SERVICE.restart,
+    "/api/kea/leases4/search": kea.leases_search,
+    f"{_UNBOUND}/searchHostOverride": unbound.HOST_OVERRIDES.search,
+    f"{_UNBOUND}/getHostOverride": unbound.HOST_OVERRIDES.get,
+    f"{_UNBOUND}/addHostOverride": unbound.HOST_OVERRIDES.add,
+    f"{_UNBOUND}/setHostOverride": unbound.HOST_OVERRIDES.set,
+    f"{_UNBOUND}/delHostOverride": unbound.HOST_OVERRIDES.delete,
+    f"{_UNBOUND}/toggleHostOverride": unbound.HOST_OVERRIDES.toggle,
+    f"{_UNBOUND}/searchHostAlias": unbound.HOST_ALIASES.search,
+    f"{_UNBOUND}/getHostAlias": unbound.HOST_ALIASES.get,
+    f"{_UNBOUND}/addHostAlias": unbound.HOST_ALIASES.add,
+    f"{_UNBOUND}/setHostAlias": unbound.HOST_ALIASES.set,
+    f"{_UNBOUND}/delHostAlias": unbound.HOST_ALIASES.delete,
+    f"{_UNBOUND}/toggleHostAlias": unbound.HOST_ALIASES.toggle,
+    f"{_UNBOUND}/searchForward": unbound.FORWARDS.search,
+    f"{_UNBOUND}/getForward": unbound.FORWARDS.get,
+    f"{_UNBOUND}/addForward": unbound.FORWARDS.add,
+    f"{_UNBOUND}/setForward": unbound.FORWARDS.set,
+    f"{_UNBOUND}/delForward": unbound.FORWARDS.delete,
+    f"{_UNBOUND}/toggleForward": unbound.FORWARDS.toggle,
+    f"{_UNBOUND}/searchDot": unbound.DOTS.search,
+    f"{_UNBOUND}/getDot": unbound.DOTS.get,
+    f"{_UNBOUND}/addDot": unbound.DOTS.add,
+    f"{_UNBOUND}/setDot": unbound.DOTS.set,
+    f"{_UNBOUND}/delDot": unbound.DOTS.delete,
+    f"{_UNBOUND}/toggleDot": unbound.DOTS.toggle,
+    f"{_UNBOUND}/get": unbound.settings_get,
+    f"{_UNBOUND}/set": unbound.settings_set,
+    "/api/unbound/service/reconfigure": unbound.SERVICE.reconfigure,
+    "/api/unbound/service/reconfigureGeneral": unbound.SERVICE.reconfigure,
+    "/api/unbound/service/status": unbound.SERVICE.status,
+    "/api/unbound/service/start": unbound.SERVICE.start,
+    "/api/unbound/service/stop": unbound.SERVICE.stop,
+    "/api/unbound/service/restart": unbound.SERVICE.restart,
+    "/api/unbound/service/dnsbl": unbound.service_dnsbl,
+}
 
+HOOKS = {
+    "alias": firewall.ALIAS_HOOKS,
+    "rule": firewall.RULE_HOOKS,
+    "vlan": interfaces.VLAN_HOOKS,
+    "subnet4": kea.SUBNET_HOOKS,
+    "reservation": kea.RESERVATION_HOOKS,
+    "kea_option": kea.OPTION_HOOKS,
+    "host": unbound.HOST_HOOKS,
+}
 
-def key(module: str, controller: str, action: str) -> tuple[str, str, str]:
-    return tuple(p.replace("_", "").lower() for p in (module, controller, action))  # type: ignore[return-value]
-
-
-def route(path: str) -> Callable[[Handler], Handler]:
-    """Register a handler for a documented path like `/api/firewall/alias/searchItem`."""
-    module, controller, action = path.strip("/").split("/")[1:4]
-
-    def deco(fn: Handler) -> Handler:
-        k = key(module, controller, action)
-        if k in ROUTES:
-            raise ValueError(f"route {path} registered twice")
-        ROUTES[k] = (path, fn)
-        return fn
-
-    return deco
-
-
-def resolve(path: str) -> tuple[Handler, list[str]] | None:
-    parts = path.split("/")
-    # "", "api", module, controller, action, params…
-    if len(parts) < 5 or parts[0] != "" or parts[1] != "api":
-        return None
-    hit = ROUTES.get(key(parts[2], parts[3], parts[4]))
-    if hit is None:
-        return None
-    params = [p for p in parts[5:]]
-    while params and params[-1] == "":
-        params.pop()
-    return hit[1], params
-
-
-def served_paths() -> list[str]:
-    return sorted(p for p, _ in ROUTES.values())
+ROUTER = Router(ROUTES)

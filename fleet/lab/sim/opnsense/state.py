@@ -225,6 +225,28 @@ class Store:
             self._cache = None
         del backups[i]
 
+    def checkpoint(self) -> tuple[Any, ...]:
+        """What a failed call puts back: config.xml is only written on success."""
+        state = self.state
+        return (
+            {k: dict(v) for k, v in self.config.items()},
+            state["revision"],
+            list(state["backups"]),
+            dict(state["running"]),
+            state["uuid_counter"],
+        )
+
+    def restore(self, saved: tuple[Any, ...]) -> None:
+        state = self.state
+        (
+            state["config"],
+            state["revision"],
+            state["backups"],
+            state["running"],
+            state["uuid_counter"],
+        ) = saved
+        self._cache = None
+
     # --- running configuration ----------------------------------------------------------
 
     def apply(self, subsystem: str) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from fleet.lab.sim.opnsense import crud, service
-from fleet.lab.sim.opnsense.crud import HOOKS, Hooks, Item
+from fleet.lab.sim.opnsense.crud import Hooks, Item
 from fleet.lab.sim.opnsense.http import Call
 from fleet.lab.sim.opnsense.models import model
-from fleet.lab.sim.opnsense.routes import route
 
 if TYPE_CHECKING:
     from fleet.lab.sim.opnsense.device import OPNsenseDevice
@@ -44,35 +43,7 @@ def host_after_delete(dev: OPNsenseDevice, uuid: str, item: Item) -> None:
         del aliases[u]
 
 
-HOOKS["host"] = Hooks(volatile=host_volatile, row=host_row, after_delete=host_after_delete)
-
-
-def _crud_routes(name: str, m: Any, overlay: Item | None = None, keep=None) -> None:
-    base = "/api/unbound/settings/"
-
-    @route(f"{base}search{name}")
-    def search(dev: OPNsenseDevice, call: Call) -> Any:
-        return crud.search(dev, m, call, keep(call) if keep else None)
-
-    @route(f"{base}get{name}")
-    def get(dev: OPNsenseDevice, call: Call) -> Any:
-        return crud.get(dev, m, call.param(0))
-
-    @route(f"{base}add{name}")
-    def add(dev: OPNsenseDevice, call: Call) -> Any:
-        return crud.add(dev, m, call, overlay)
-
-    @route(f"{base}set{name}")
-    def set_(dev: OPNsenseDevice, call: Call) -> Any:
-        return crud.set_(dev, m, call, call.param(0), overlay)
-
-    @route(f"{base}del{name}")
-    def delete(dev: OPNsenseDevice, call: Call) -> Any:
-        return crud.delete(dev, m, call, call.param(0))
-
-    @route(f"{base}toggle{name}")
-    def toggle(dev: OPNsenseDevice, call: Call) -> Any:
-        return crud.toggle(dev, m, call, call.param(0), call.param(1))
+HOST_HOOKS = Hooks(volatile=host_volatile, row=host_row, after_delete=host_after_delete)
 
 
 def _by_type(kind: str):
@@ -89,13 +60,13 @@ def _by_host(call: Call):
     return lambda uuid, item: item.get("host") == host
 
 
-_crud_routes("HostOverride", HOST)
-_crud_routes("HostAlias", HOST_ALIAS, keep=_by_host)
-_crud_routes("Forward", DOT, overlay={"type": "forward"}, keep=_by_type("forward"))
-_crud_routes("Dot", DOT, overlay={"type": "dot"}, keep=_by_type("dot"))
+HOST_OVERRIDES = crud.Collection(HOST)
+HOST_ALIASES = crud.Collection(HOST_ALIAS, keep=_by_host)
+# forwards and DNS-over-TLS servers are one model told apart by `type`
+FORWARDS = crud.Collection(DOT, overlay={"type": "forward"}, keep=_by_type("forward"))
+DOTS = crud.Collection(DOT, overlay={"type": "dot"}, keep=_by_type("dot"))
 
 
-@route("/api/unbound/settings/get")
 def settings_get(dev: OPNsenseDevice, call: Call) -> Any:
     out: dict[str, Any] = {dev.model(k).post_key: crud.get_section(dev, k) for k in SECTIONS}
     for key, m, wrap, outer in (
@@ -109,42 +80,13 @@ def settings_get(dev: OPNsenseDevice, call: Call) -> Any:
     return {"unbound": out}
 
 
-@route("/api/unbound/settings/set")
 def settings_set(dev: OPNsenseDevice, call: Call) -> Any:
     return crud.set_sections(dev, call, "unbound", SECTIONS)
 
 
-@route("/api/unbound/service/reconfigure")
-def service_reconfigure(dev: OPNsenseDevice, call: Call) -> Any:
-    return service.reconfigure(dev, call, "unbound", "unbound.general")
+SERVICE = service.Service("unbound", "unbound.general")
 
 
-@route("/api/unbound/service/reconfigureGeneral")
-def service_reconfigure_general(dev: OPNsenseDevice, call: Call) -> Any:
-    return service.reconfigure(dev, call, "unbound", "unbound.general")
-
-
-@route("/api/unbound/service/status")
-def service_status(dev: OPNsenseDevice, call: Call) -> Any:
-    return service.status(dev, call, "unbound", "unbound.general")
-
-
-@route("/api/unbound/service/start")
-def service_start(dev: OPNsenseDevice, call: Call) -> Any:
-    return service.control(dev, call, "unbound", "start")
-
-
-@route("/api/unbound/service/stop")
-def service_stop(dev: OPNsenseDevice, call: Call) -> Any:
-    return service.control(dev, call, "unbound", "stop")
-
-
-@route("/api/unbound/service/restart")
-def service_restart(dev: OPNsenseDevice, call: Call) -> Any:
-    return service.control(dev, call, "unbound", "restart")
-
-
-@route("/api/unbound/service/dnsbl")
 def service_dnsbl(dev: OPNsenseDevice, call: Call) -> Any:
     if not call.is_post:
         return {"status": "failed"}

@@ -1,32 +1,21 @@
-"""The opsi backend of one simulated server: its object tables and the JSON-RPC methods.
+"""The opsi backend of one simulated server: its object tables and the operations on them
+that the JSON-RPC methods share (insert, update, delete with opsi's cascades and referential
+checks). The methods themselves are listed in routes.py; each takes the backend first.
 
-Method implementations take the documented parameter names as keyword arguments (`filter` for
-`**filter`); rpc.py binds a request's params to them. Each call works on the tables directly;
-`call()` snapshots the overlays first and restores them when the method fails, so an error
-never leaves a half-changed state behind (except where opsi itself leaves one: a failed
-package installation keeps its product locked, see depot.py).
+The device checkpoints the overlays before a call that may write and rolls back when the
+method fails, so an error never leaves a half-changed state behind (except where opsi itself
+leaves one: a failed package installation keeps its product locked, see depot.py).
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from typing import Any
 
 from . import catalogue as cat
-from . import clients, depot, interface, objects
-from . import values as v
-from .errors import (
-    BackendBadValueError,
-    BackendMissingDataError,
-    BackendReferentialIntegrityError,
-    OpsiValueError,
-)
-from .rpc import by_name
+from . import objects
+from .errors import BackendReferentialIntegrityError
 from .store import DEPOT, Table
-
-OPSI_VERSION = "4.3.24.2"
-IDENT_TYPES = ("str", "unicode", "dict", "hash", "list", "tuple")
 
 
 def _default_configs() -> list[dict[str, Any]]:
@@ -120,8 +109,6 @@ class Backend:
                     self.tables[prefix].load(overlay)
         else:
             self._first_start(host_key)
-        self.methods: dict[str, Callable[..., Any]] = {}
-        self._register()
 
     def _first_start(self, host_key: str) -> None:
         fqdn = self.depot_id
@@ -269,202 +256,6 @@ class Backend:
         elif prefix == "group":
             for o in self.select("objectToGroup", groupType=obj["type"], groupId=obj["id"]):
                 self.tables["objectToGroup"].delete(objects.ident_of(o))
-
-    def _family(self, prefix: str) -> dict[str, Callable[..., Any]]:
-        base = objects.BASE_OF_PREFIX[prefix]
-
-        def attrs_list(attributes: Any) -> list[str] | None:
-            if attributes in (None, [], ""):
-                return None
-            return [v.force_str(a) for a in v.force_list(attributes)]
-
-        def get_objects(attributes=None, filter=None):
-            attrs = attrs_list(attributes)
-            return [objects.to_wire(o, attrs) for o in self.tables[prefix].select(filter or {})]
-
-        def get_hashes(attributes=None, filter=None):
-            attrs = attrs_list(attributes)
-            return [objects.to_hash(o, attrs) for o in self.tables[prefix].select(filter or {})]
-
-        def get_idents(returnType="str", filter=None):
-            if returnType not in IDENT_TYPES:
-                raise OpsiValueError(f"Invalid ident type {returnType!r}")
-            out = []
-            for o in self.tables[prefix].select(filter or {}):
-                names = objects.CLASSES[o["type"]].ident
-                if returnType in ("str", "unicode"):
-                    out.append(objects.ident_of(o))
-                elif returnType in ("dict", "hash"):
-                    out.append({n: o.get(n) for n in names})
-                else:
-                    out.append([o.get(n) for n in names])
-            return out
-
-        def insert_object(obj):
-            self.insert(prefix, obj)
-
-        def update_object(obj):
-            self.update(prefix, obj)
-
-        def create_objects(objs):
-            for obj in v.force_list(objs):
-                self.insert(prefix, obj)
-
-        def update_objects(objs):
-            for obj in v.force_list(objs):
-                if self.exists(prefix, obj):
-                    self.update(prefix, obj)
-                else:
-                    self.insert(prefix, obj)
-
-        def delete_objects(objs):
-            for obj in v.force_list(objs):
-                self.delete_object(prefix, objects.from_hash(obj, base))
-
-        @by_name
-        def delete(**idents):
-            filt = {k: val for k, val in idents.items() if val is not None}
-            if not filt or any(val in ([], "") for val in filt.values()):
-                return
-            for obj in self.tables[prefix].select(filt):
-                self.delete_object(prefix, obj)
-
-        fam = {
-            "getObjects": get_objects,
-            "getHashes": get_hashes,
-            "getIdents": get_idents,
-            "insertObject": insert_object,
-            "updateObject": update_object,
-            "createObjects": create_objects,
-            "updateObjects": update_objects,
-            "deleteObjects": delete_objects,
-            "delete": delete,
-        }
-        return {f"{prefix}_{op}": fn for op, fn in fam.items()}
-
-    # registry ------------------------------------------------------------------------------
-    def _register(self) -> None:
-        m = self.methods
-        for prefix in objects.PREFIXES:
-            m.update(self._family(prefix))
-
-        def creator(prefix: str, type_name: str | None = None):
-            @by_name
-            def create(**attrs):
-                data = {k: val for k, val in attrs.items() if val is not None}
-                if type_name:
-                    data["type"] = type_name
-                self.insert(prefix, data)
-
-            return create
-
-        m["productOnDepot_create"] = creator("productOnDepot")
-        m["productDependency_create"] = creator("productDependency")
-        m["productOnClient_create"] = creator("productOnClient")
-        m["productPropertyState_create"] = creator("productPropertyState")
-        m["objectToGroup_create"] = creator("objectToGroup")
-        m["group_createHostGroup"] = creator("group", "HostGroup")
-        m["host_createOpsiClient"] = creator("host", "OpsiClient")
-        m["host_createOpsiDepotserver"] = creator("host", "OpsiDepotserver")
-        m["host_createOpsiConfigserver"] = creator("host", "OpsiConfigserver")
-        m["productProperty_createBool"] = creator("productProperty", "BoolProductProperty")
-        m["productProperty_createUnicode"] = creator("productProperty", "UnicodeProductProperty")
-
-        @by_name
-        def product_property_create(type=None, **attrs):  # noqa: A002 - opsi's parameter name
-            kind = (
-                "BoolProductProperty"
-                if str(type or "").lower().startswith("bool")
-                else "UnicodeProductProperty"
-            )
-            creator("productProperty", kind)(**attrs)
-
-        m["productProperty_create"] = product_property_create
-        m["host_renameOpsiClient"] = self.rename_client
-        m["host_renameOpsiDepotserver"] = self.rename_depot
-        m["host_getMessagebusConnectedIds"] = lambda hostIds=None: []
-        m["host_getTLSCertificate"] = self.tls_certificate
-        m["backend_info"] = self.backend_info
-        m["backend_getInterface"] = None  # filled by the device (needs the interface)
-        m["accessControl_authenticated"] = None  # session-dependent, answered by the device
-        m["accessControl_userIsAdmin"] = None
-        m["accessControl_userIsReadOnlyUser"] = None
-        m["accessControl_getUserGroups"] = None
-        m.update(clients.methods(self))
-        m.update(depot.methods(self))
-        # Serve exactly the documented interface (a missing implementation fails here, loudly).
-        self.methods = {name: m[name] for name in interface.load()}
-
-    # specials ------------------------------------------------------------------------------
-    def backend_info(self) -> dict[str, Any]:
-        return {
-            "opsiVersion": OPSI_VERSION,
-            "modules": {"valid": True, "customer": "fleet lab", "expires": "never"},
-            "realmodules": {},
-        }
-
-    def rename_client(self, id, newId):  # noqa: A002 - opsi's parameter name
-        old_id, new_id = v.force_fqdn(id), v.force_fqdn(newId)
-        host = self.host(old_id)
-        if host is None or host["type"] != "OpsiClient":
-            raise BackendMissingDataError(f"Host '{old_id}' not found")
-        if self.host(new_id) is not None:
-            raise BackendBadValueError(f"Host '{new_id}' already exists")
-        self._rename_refs(
-            old_id,
-            new_id,
-            (
-                ("productOnClient", "clientId"),
-                ("productPropertyState", "objectId"),
-                ("configState", "objectId"),
-                ("objectToGroup", "objectId"),
-            ),
-        )
-        self.tables["host"].delete(old_id)
-        self.tables["host"].put({**host, "id": new_id})
-
-    def rename_depot(self, oldId, newId):
-        old_id, new_id = v.force_fqdn(oldId), v.force_fqdn(newId)
-        host = self.host(old_id)
-        if host is None or not objects.is_a(host["type"], "OpsiDepotserver"):
-            raise BackendMissingDataError(f"Host '{old_id}' not found")
-        if host["type"] == "OpsiConfigserver":
-            raise BackendBadValueError(f"Cannot rename config server '{old_id}'")
-        if self.host(new_id) is not None:
-            raise BackendBadValueError(f"Host '{new_id}' already exists")
-        self._rename_refs(
-            old_id,
-            new_id,
-            (
-                ("productOnDepot", "depotId"),
-                ("productPropertyState", "objectId"),
-                ("configState", "objectId"),
-                ("objectToGroup", "objectId"),
-            ),
-        )
-        for state in self.select("configState", configId="clientconfig.depot.id"):
-            if old_id in state["values"]:
-                self.tables["configState"].put(
-                    {**state, "values": [new_id if x == old_id else x for x in state["values"]]}
-                )
-        for other in self.select("host", masterDepotId=old_id):
-            self.tables["host"].put({**other, "masterDepotId": new_id})
-        self.tables["host"].delete(old_id)
-        self.tables["host"].put({**host, "id": new_id})
-
-    def _rename_refs(self, old_id: str, new_id: str, refs) -> None:
-        for table, attr in refs:
-            for obj in self.select(table, **{attr: old_id}):
-                self.tables[table].delete(objects.ident_of(obj))
-                self.tables[table].put({**obj, attr: new_id})
-
-    def tls_certificate(self, hostId):
-        host_id = v.force_fqdn(hostId)
-        if self.host(host_id) is None:
-            raise BackendMissingDataError(f"Host '{host_id}' not found")
-        from . import certs
-
-        return certs.host_certificate(self.depot_id, host_id)
 
 
 def _subst(value: Any, depot_id: str) -> Any:

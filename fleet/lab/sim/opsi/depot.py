@@ -1,6 +1,6 @@
 """Package management on the depot this server is: depot_installPackage, depot_uninstallPackage,
 depot_getMD5Sum, depot_createPackageContentFile. Package files come from the depot's repository
-(`/var/lib/opsi/repository`, filled by WebDAV PUT, see webdav.py).
+(`/var/lib/opsi/repository`, filled by WebDAV PUT, see device.py).
 
 Order and messages follow opsiconfd's DepotserverPackageManager: errors are wrapped as
 BackendError "Failed to install package '<file>' on depot '<depot>': <reason>", and a failure
@@ -10,10 +10,11 @@ after the product was locked leaves it locked (install again with force=true), a
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import objects, packages
+from . import clients, objects, packages
 from . import values as v
+from .backend import Backend
 from .errors import (
     BackendBadValueError,
     BackendError,
@@ -25,9 +26,6 @@ from .errors import (
     FileNotFoundError_,
     OpsiError,
 )
-
-if TYPE_CHECKING:
-    from .backend import Backend
 
 REPOSITORY = "/var/lib/opsi/repository/"
 
@@ -42,57 +40,53 @@ def repository_name(filename: str) -> str | None:
     return name
 
 
-def methods(b: Backend) -> dict[str, Any]:
-    def install(
-        filename,
-        force=False,
-        propertyDefaultValues=None,
-        tempDir=None,
-        forceProductId=None,
-        suppressPackageContentFileGeneration=False,
-    ):
-        try:
-            _install(
-                b,
-                v.force_str(filename),
-                v.force_bool(force),
-                propertyDefaultValues,
-                forceProductId,
-                v.force_bool(suppressPackageContentFileGeneration),
-            )
-        except OpsiError as err:
-            raise BackendError(
-                f"Failed to install package '{filename}' on depot '{b.depot_id}': {err}"
-            ) from None
+def install(
+    b: Backend,
+    filename,
+    force=False,
+    propertyDefaultValues=None,
+    tempDir=None,
+    forceProductId=None,
+    suppressPackageContentFileGeneration=False,
+):
+    try:
+        _install(
+            b,
+            v.force_str(filename),
+            v.force_bool(force),
+            propertyDefaultValues,
+            forceProductId,
+            v.force_bool(suppressPackageContentFileGeneration),
+        )
+    except OpsiError as err:
+        raise BackendError(
+            f"Failed to install package '{filename}' on depot '{b.depot_id}': {err}"
+        ) from None
 
-    def uninstall(productId, force=False, deleteFiles=True):
-        try:
-            _uninstall(b, productId, v.force_bool(force), v.force_bool(deleteFiles))
-        except OpsiError as err:
-            raise BackendError(
-                f"Failed to uninstall product '{productId}' on depot '{b.depot_id}': {err}"
-            ) from None
 
-    def md5(filename, forceCalculation=False):
-        name = repository_name(v.force_str(filename))
-        if name is None or name not in b.repository:
-            raise FileNotFoundError_(f"[Errno 2] No such file or directory: '{filename}'")
-        return hashlib.md5(b.repository[name]).hexdigest()
+def uninstall(b: Backend, productId, force=False, deleteFiles=True):
+    try:
+        _uninstall(b, productId, v.force_bool(force), v.force_bool(deleteFiles))
+    except OpsiError as err:
+        raise BackendError(
+            f"Failed to uninstall product '{productId}' on depot '{b.depot_id}': {err}"
+        ) from None
 
-    def content_file(productId):
-        product_id = v.force_product_id(productId)
-        if not b.select("productOnDepot", productId=product_id, depotId=b.depot_id):
-            raise BackendMissingDataError(
-                f"Product '{product_id}' not installed on depot '{b.depot_id}'"
-            )
-        b.depot_files.setdefault(product_id, [])
 
-    return {
-        "depot_installPackage": install,
-        "depot_uninstallPackage": uninstall,
-        "depot_getMD5Sum": md5,
-        "depot_createPackageContentFile": content_file,
-    }
+def md5(b: Backend, filename, forceCalculation=False):
+    name = repository_name(v.force_str(filename))
+    if name is None or name not in b.repository:
+        raise FileNotFoundError_(f"[Errno 2] No such file or directory: '{filename}'")
+    return hashlib.md5(b.repository[name]).hexdigest()
+
+
+def content_file(b: Backend, productId):
+    product_id = v.force_product_id(productId)
+    if not b.select("productOnDepot", productId=product_id, depotId=b.depot_id):
+        raise BackendMissingDataError(
+            f"Product '{product_id}' not installed on depot '{b.depot_id}'"
+        )
+    b.depot_files.setdefault(product_id, [])
 
 
 def _install(
@@ -209,9 +203,7 @@ def _uninstall(b: Backend, product_id: Any, force: bool, delete_files: bool) -> 
     depot_id = b.depot_id
     conf = b.tables["config"].get("allow_to_remove_package_in_use")
     allow_used = bool(conf["defaultValues"][0]) if conf and conf.get("defaultValues") else True
-    client_ids = [
-        c["clientId"] for c in b.methods["configState_getClientToDepotserver"](depotIds=[depot_id])
-    ]
+    client_ids = [c["clientId"] for c in clients.client_to_depot(b, depotIds=[depot_id])]
     if client_ids:
         installed = requests = 0
         for poc in b.select("productOnClient", productId=product_id, clientId=client_ids):

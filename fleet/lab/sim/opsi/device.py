@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 import zlib
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..base import Request, Response
@@ -26,6 +27,18 @@ CLIENT_WRITES = (
     "productOnClient_updateObjects",
     "setProductActionRequest",
 )
+# answered from the caller's session, not by the backend (routes.py has the others)
+SESSION_METHODS: dict[str, Callable[[OpsiDevice, auth.Session], Any]] = {
+    "accessControl_authenticated": lambda dev, session: True,
+    "accessControl_userIsAdmin": lambda dev, session: session.is_admin,
+    "accessControl_userIsReadOnlyUser": lambda dev, session: False,
+    "accessControl_getUserGroups": lambda dev, session: (
+        list(ADMIN_GROUPS) if session.is_admin else []
+    ),
+    "backend_getInterface": lambda dev, session: [
+        interface.describe(n, s) for n, s in dev.interface.items()
+    ],
+}
 
 
 def depot_id_for(name: str) -> str:
@@ -45,8 +58,19 @@ def _json(status: int, data: Any, headers: dict[str, str] | None = None) -> Resp
 
 
 class OpsiDevice:
-    def __init__(self, name: str, index: int, state: dict[str, Any] | None, seed: int):
+    """`methods` is the table of routes.py (method name -> implementation), handed in by the
+    factory."""
+
+    def __init__(
+        self,
+        name: str,
+        index: int,
+        state: dict[str, Any] | None,
+        seed: int,
+        methods: Mapping[str, Callable[..., Any]],
+    ):
         self.name = name
+        self.methods = methods
         secret = hashlib.sha256(f"fleet-lab-opsi:{seed}:{name}".encode()).hexdigest()
         if state:
             self.depot_id = state["depot_id"]
@@ -211,11 +235,11 @@ class OpsiDevice:
                 raise OpsiValueError(f"Invalid method '{call.method}'")
             self._check_permission(session, call.method)
             bound = rpc.bind(call.method, spec, call.params)
-            local = self._session_method(session, call.method)
-            if local is not None:
-                return rpc.result(call, rpc.invoke(local, bound))
+            answer = SESSION_METHODS.get(call.method)
+            if answer is not None:
+                return rpc.result(call, answer(self, session))
             saved = backend.checkpoint() if not _read_only(call.method) else None
-            value = rpc.invoke(backend.methods[call.method], bound)
+            value = rpc.invoke(self.methods[call.method], backend, bound)
             self._sync_repository()
             return rpc.result(call, value)
         except OpsiError as err:
@@ -237,19 +261,6 @@ class OpsiDevice:
         if method.startswith(READ_PREFIXES) or "_get" in method or method in CLIENT_WRITES:
             return
         raise BackendPermissionDeniedError("Permission denied")
-
-    def _session_method(self, session: auth.Session, method: str):
-        admin = session.is_admin
-        answers = {
-            "accessControl_authenticated": lambda: True,
-            "accessControl_userIsAdmin": lambda: admin,
-            "accessControl_userIsReadOnlyUser": lambda: False,
-            "accessControl_getUserGroups": lambda: list(ADMIN_GROUPS) if admin else [],
-            "backend_getInterface": lambda: [
-                interface.describe(n, s) for n, s in self.interface.items()
-            ],
-        }
-        return answers.get(method)
 
     def _sync_repository(self) -> None:
         for name in [n for n in self.repo_b64 if n not in self.backend.repository]:
@@ -360,15 +371,3 @@ def _keeps_partial(method: str, err: OpsiError) -> bool:
 
 def _locked_phase(err: OpsiError) -> bool:
     return "Dependent package" in err.message or "Unfulfilled package dependency" in err.message
-
-
-class _Factory:
-    kind = "opsi"
-
-    def __call__(
-        self, name: str, index: int, state: dict[str, Any] | None, seed: int
-    ) -> OpsiDevice:
-        return OpsiDevice(name, index, state, seed)
-
-
-factory = _Factory()

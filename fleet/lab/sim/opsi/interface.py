@@ -40,7 +40,7 @@ def describe(name: str, spec: dict[str, Any]) -> dict[str, Any]:
             params.append(p["name"])
         else:
             params.append("*" + p["name"])
-            defaults.append(_default(p.get("default")))
+            defaults.append(default_value(p.get("default")))
     return {
         "name": name,
         "params": params,
@@ -55,7 +55,7 @@ def describe(name: str, spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _default(text: Any) -> Any:
+def default_value(text: Any) -> Any:
     """Reference defaults are Python literals as text ("None", "True", "'str'")."""
     if text in (None, "None"):
         return None

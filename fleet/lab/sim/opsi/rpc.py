@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import JSONDecodeError, OpsiError, OpsiTypeError, OpsiValueError
-from .interface import _default
+from .interface import default_value
 
 
 @dataclass
@@ -131,7 +131,7 @@ def bind(name: str, spec: dict[str, Any], params: Any) -> dict[str, Any]:
         raise OpsiTypeError(f"{name}() missing {len(missing)} required positional {word}: {text}")
     for p in positional:
         if p["name"] not in bound:
-            bound[p["name"]] = _default(p.get("default"))
+            bound[p["name"]] = default_value(p.get("default"))
     # documented order: implementations may take them positionally
     bound = {n: bound[n] for n in names}
     if has_filter:
@@ -145,11 +145,11 @@ def by_name(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def invoke(impl: Callable[..., Any], bound: dict[str, Any]) -> Any:
-    """Call an implementation: by the documented names when it asks for them, otherwise
-    positionally in documented order (with the keyword filter as `filter`)."""
+def invoke(impl: Callable[..., Any], backend: Any, bound: dict[str, Any]) -> Any:
+    """Call an implementation with the backend first: then the documented parameters by name
+    when it asks for them, otherwise in documented order (the keyword filter as `filter`)."""
     if getattr(impl, "_by_name", False):
-        return impl(**bound)
+        return impl(backend, **bound)
     filt = bound.pop("filter", None)
     args = list(bound.values())
-    return impl(*args) if filt is None else impl(*args, filter=filt)
+    return impl(backend, *args) if filt is None else impl(backend, *args, filter=filt)

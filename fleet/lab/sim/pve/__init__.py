@@ -1,6 +1,33 @@
-"""Proxmox VE API simulator device (one node per device), built from the PVE 9.1 reference."""
+"""Proxmox VE API simulator device (one node per device), built from the PVE 9.1 reference.
 
-from .device import PveDevice, PveFactory
+`factory` wires the device (device.py) to its routing table (routes.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .device import PveDevice
+from .routes import EFFECTS, HANDLERS
+from .state import STATE_VERSION, initial_state
+
+
+class PveFactory:
+    """Builds PVE devices; `clock` and `task_seconds` are injectable for tests."""
+
+    kind = "pve"
+
+    def __init__(self, clock: Callable[[], float] = time.time, task_seconds: float = 0.5):
+        self.clock = clock
+        self.task_seconds = task_seconds
+
+    def __call__(self, name: str, index: int, state: dict[str, Any] | None, seed: int):
+        if state is None or state.get("version") != STATE_VERSION:
+            state = initial_state(name, index, seed, self.clock(), self.task_seconds)
+        return PveDevice(name, state, self.clock, HANDLERS, EFFECTS)
+
 
 factory = PveFactory()
 

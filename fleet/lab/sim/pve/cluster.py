@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import lxc, qemu, storage, tasks
-from .device import Reply
+from .context import Reply
 from .errors import ApiError, ParamError
 from .state import KERNEL, PVE_VERSION
 
@@ -36,7 +36,7 @@ def _node_mem_used(ctx) -> int:
     base = 3 * 1024**3
     for vm in ctx.state["guests"].values():
         if vm["status"] == "running":
-            base += qemu._memory_mib(vm["config"]) * 1024**2
+            base += qemu.memory_mib(vm["config"]) * 1024**2
     return min(base, NODE_MEM)
 
 

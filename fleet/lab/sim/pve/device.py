@@ -7,12 +7,8 @@ never leaves a half-changed state behind.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -20,49 +16,14 @@ from ..base import Request, Response
 from ..store import clone, encode
 from . import tasks
 from .auth import AuthFailed, Identity, authenticate, check_csrf, check_permissions
+from .context import Ctx, Reply
 from .errors import ApiError, ParamError
 from .params import validate
 from .schema import Endpoint, load
-from .state import STATE_VERSION, initial_state
 
 API_PREFIX = "/api2/json"
 PUBLIC = {("GET", "/access/ticket"), ("POST", "/access/ticket")}
 JSON_TYPE = "application/json;charset=UTF-8"
-
-
-@dataclass
-class Reply:
-    """A handler result with extra envelope keys (`total`, `changes`)."""
-
-    data: Any
-    extra: dict[str, Any]
-
-
-class Ctx:
-    """What a handler sees: the state it may change, the time, the caller."""
-
-    def __init__(self, device: PveDevice, state: dict[str, Any], ident: Identity | None):
-        self.device = device
-        self.state = state
-        self.now = device.clock()
-        self.ident = ident
-
-    @property
-    def node(self) -> str:
-        return self.state["node"]["name"]
-
-    def random_bytes(self, n: int) -> bytes:
-        """Deterministic per device and restart-safe: a counter kept in the state."""
-        self.state["rng_counter"] = self.state.get("rng_counter", 0) + 1
-        seed = f"{self.state['secret']}:{self.state['rng_counter']}".encode()
-        return hashlib.sha256(seed).digest()[:n]
-
-    def uuid(self) -> str:
-        return str(uuid.UUID(bytes=self.random_bytes(16), version=4))
-
-    def task(self, kind: str, ident: str, effect=None, log=None, error=None) -> str:
-        user = self.ident.name if self.ident else "root@pam"
-        return tasks.new_task(self.state, self.now, kind, ident, user, effect, log, error)
 
 
 def _body_params(request: Request) -> dict[str, str]:
@@ -185,7 +146,7 @@ class PveDevice:
                 effect = task["effect"]
                 work = clone(self.state)
                 try:
-                    ctx = Ctx(self, work, None)
+                    ctx = Ctx(work, self.clock(), None)
                     self.effects[effect["kind"]](ctx, effect)
                 except ApiError as err:
                     error = err.message
@@ -238,29 +199,12 @@ class PveDevice:
     def _run(self, endpoint: Endpoint, ident: Identity | None, params: dict[str, Any], method):
         handler = self.handlers[endpoint.key]
         if method == "GET":
-            result = handler(Ctx(self, self.state, ident), params)
+            result = handler(Ctx(self.state, self.clock(), ident), params)
         else:
             work = clone(self.state)  # copy on write: a failing handler changes nothing
-            result = handler(Ctx(self, work, ident), params)
+            result = handler(Ctx(work, self.clock(), ident), params)
             self.state.clear()
             self.state.update(work)
         if isinstance(result, Reply):
             return _json(200, "OK", {"data": result.data, **result.extra})
         return _json(200, "OK", {"data": result})
-
-
-class PveFactory:
-    """Builds PVE devices; `clock` and `task_seconds` are injectable for tests."""
-
-    kind = "pve"
-
-    def __init__(self, clock: Callable[[], float] = time.time, task_seconds: float = 0.5):
-        self.clock = clock
-        self.task_seconds = task_seconds
-
-    def __call__(self, name: str, index: int, state: dict[str, Any] | None, seed: int):
-        from .routes import EFFECTS, HANDLERS
-
-        if state is None or state.get("version") != STATE_VERSION:
-            state = initial_state(name, index, seed, self.clock(), self.task_seconds)
-        return PveDevice(name, state, self.clock, HANDLERS, EFFECTS)

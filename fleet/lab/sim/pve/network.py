@@ -11,7 +11,7 @@ import ipaddress
 from typing import Any
 
 from . import storage
-from .device import Reply
+from .context import Reply
 from .errors import ParamError
 from .formats import split_list
 

@@ -263,7 +263,7 @@ def config_view(vm: dict[str, Any], current: bool) -> dict[str, Any]:
 # --- numbers for status and listings ------------------------------------------------------
 
 
-def _memory_mib(config: dict[str, Any]) -> int:
+def memory_mib(config: dict[str, Any]) -> int:
     mem = str(config.get("memory", "512")).split(",")[0].replace("current=", "")
     return int(mem) if mem.isdigit() else 512
 
@@ -289,7 +289,7 @@ def _boot_disk_size(ctx, config: dict[str, Any]) -> int:
 def vm_summary(ctx, vmid: str, vm: dict[str, Any]) -> dict[str, Any]:
     config = vm["config"]
     running = vm["status"] == "running"
-    maxmem = _memory_mib(config) * 1024**2
+    maxmem = memory_mib(config) * 1024**2
     out: dict[str, Any] = {
         "vmid": int(vmid),
         "status": vm["status"],
