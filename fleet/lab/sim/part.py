@@ -11,13 +11,15 @@ Files, under `.fleet/lab/sim/`: `ca/` (one CA for every kind), `KIND/state/` (de
 `run/KIND.{pid,log,json}` (the ready document, mode 0600: it holds credentials).
 
 Connection details of the inventory hosts of the component's group go into the lab overlay
-(`fleet_<kind>_api_url`, `fleet_<kind>_api_ca`); credentials never do: read them with
-`endpoints(project_root, kind)`.
+(`fleet_<kind>_api_url`, `fleet_<kind>_api_ca`, `fleet_<kind>_api_credentials_file`); the
+credentials themselves never do: they sit in that file (mode 0600, `KIND/credentials/<site>.json`),
+and `endpoints(project_root, kind)` gives them all.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import socket
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from fleet import components
+from fleet.fsutil import atomic_write
 from fleet.lab import state
 from fleet.lab.parts import LabContext, Status, group_hosts
 from fleet.lab.sim import service
@@ -33,6 +36,13 @@ from fleet.lab.sim.kinds import KINDS
 
 # Inventory variables the registry itself defines for a device's API, overridden in the lab.
 REGISTRY_VARS = {"opnsense": "opnsense_api_url"}
+DEVICE_KEYS = {
+    "name",
+    "url",
+    "host",
+    "port",
+    "ca",
+}  # the rest of a ready-document device is its login
 PROBE_TIMEOUT = 2.0
 
 
@@ -113,6 +123,9 @@ class Simulator:
                 overlay[host] = {
                     f"fleet_{self.kind}_api_url": device["url"],
                     f"fleet_{self.kind}_api_ca": device["ca"],
+                    f"fleet_{self.kind}_api_credentials_file": str(
+                        write_credentials(root, self.kind, device)
+                    ),
                 }
                 if self.kind in REGISTRY_VARS:
                     overlay[host][REGISTRY_VARS[self.kind]] = device["url"]
@@ -166,6 +179,19 @@ class Simulator:
                 )
             )
         return result
+
+
+def credentials_path(project_root: Path, kind: str, device: str) -> Path:
+    return sim_dir(project_root) / kind / "credentials" / f"{device}.json"
+
+
+def write_credentials(project_root: Path, kind: str, device: dict[str, Any]) -> Path:
+    """One device's login (PVE token, OPNsense key/secret, opsi user/password) in a file of
+    its own, mode 0600: the overlay names the file, never the secret (docs/lab-simulators.md)."""
+    secret = {k: v for k, v in device.items() if k not in DEVICE_KEYS}
+    path = credentials_path(project_root, kind, device["name"])
+    atomic_write(path, json.dumps(secret, sort_keys=True) + "\n", mode=0o600)
+    return path
 
 
 def probe(host: str, port: int, ca: str) -> str | None:

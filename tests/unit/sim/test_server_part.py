@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import requests
 
@@ -38,15 +39,24 @@ def test_pve_simulator_part_up_status_down(tmp_path, monkeypatch):
 
         overlay = state.load_overlay(tmp_path)
         node = overlay["pve1.0450050k.lab.fleet.test"]
-        assert set(node) == {"fleet_pve_api_url", "fleet_pve_api_ca"}  # no secret in hosts.json
+        assert set(node) == {
+            "fleet_pve_api_url",
+            "fleet_pve_api_ca",
+            "fleet_pve_api_credentials_file",
+        }
         assert "dc1.0450050k.lab.fleet.test" not in overlay
-
         doc = part.endpoints(tmp_path, "pve")
         device = next(d for d in doc["devices"] if d["name"] == "0450050K")
+        # the overlay names a file; the secret is only in that file, readable by its owner only
+        assert device["token_secret"] not in state.hosts_path(tmp_path).read_text()
+        login = Path(node["fleet_pve_api_credentials_file"])
+        assert login.stat().st_mode & 0o077 == 0
+        creds = json.loads(login.read_text())
+        assert creds == {"token_id": device["token_id"], "token_secret": device["token_secret"]}
         assert device["url"] == node["fleet_pve_api_url"]
         answer = requests.get(
             device["url"] + "/api2/json/version",
-            headers={"Authorization": f"PVEAPIToken={device['token_id']}={device['token_secret']}"},
+            headers={"Authorization": f"PVEAPIToken={creds['token_id']}={creds['token_secret']}"},
             verify=node["fleet_pve_api_ca"],
             timeout=10,
         )
