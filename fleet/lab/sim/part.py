@@ -36,13 +36,8 @@ from fleet.lab.sim.kinds import KINDS
 
 # Inventory variables the registry itself defines for a device's API, overridden in the lab.
 REGISTRY_VARS = {"opnsense": "opnsense_api_url"}
-DEVICE_KEYS = {
-    "name",
-    "url",
-    "host",
-    "port",
-    "ca",
-}  # the rest of a ready-document device is its login
+# the rest of a ready-document device is what a client needs to log in (and the PVE node)
+DEVICE_KEYS = {"name", "url", "host", "port", "ca", "index"}
 PROBE_TIMEOUT = 2.0
 
 

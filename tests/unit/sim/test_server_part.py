@@ -52,7 +52,10 @@ def test_pve_simulator_part_up_status_down(tmp_path, monkeypatch):
         login = Path(node["fleet_pve_api_credentials_file"])
         assert login.stat().st_mode & 0o077 == 0
         creds = json.loads(login.read_text())
-        assert creds == {"token_id": device["token_id"], "token_secret": device["token_secret"]}
+        assert (creds["token_id"], creds["token_secret"]) == (
+            device["token_id"],
+            device["token_secret"],
+        )
         assert device["url"] == node["fleet_pve_api_url"]
         answer = requests.get(
             device["url"] + "/api2/json/version",
