@@ -35,6 +35,9 @@ class Component:
     lab_simulator: str | None = None  # the lab API simulator kind it talks to
     lab_image: str | None = None  # lab host image variant its hosts need (default: base)
     molecule: tuple[str, ...] = ()  # scenarios; molecule/<s>/tests are its verify checks
+    # "module:function" turning a FleetRun into a run-wide view for the reports (e.g. the OPSI
+    # catalogue: each product's version change across depots), or None (fleet.report.summaries)
+    summary: str | None = None
 
     @property
     def playbook(self) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 STATE_ENV = "FLEET_STATE_DIR"
+BACKUP_ENV = "FLEET_BACKUP_DIR"
 STATE_DIR_NAME = ".fleet"
 ROOT_MARKERS = ("ansible.cfg", "playbooks")
 
@@ -64,6 +65,12 @@ class Paths:
     @property
     def cache(self) -> Path:
         return self.state / "cache"
+
+    @property
+    def backups(self) -> Path:
+        """The git repository of device configurations (fleet.backups)."""
+        override = os.environ.get(BACKUP_ENV)
+        return Path(override).resolve() if override else self.state / "backups"
 
     @property
     def lab(self) -> Path:

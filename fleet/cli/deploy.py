@@ -241,6 +241,7 @@ def render_text(run, streaks) -> None:
         )
     print_table(columns, rows, f"fleet {run.command} {run.run_id}", plain_title=True)
     render_components(run)
+    render_summaries(run)
     for result in run.sites:
         if run.mode == "check" and result.changed:
             console.print(f"\n{result.site}: {len(result.changed)} change(s) pending", markup=False)
@@ -268,6 +269,18 @@ def render_text(run, streaks) -> None:
     console.print(
         f"\n{len(run.sites)} site(s): {summary}. Exit code {run.exit_code}.", markup=False
     )
+
+
+def render_summaries(run) -> None:
+    """The run-wide views components add (fleet.report.summaries)."""
+    from fleet.report.summaries import component_summaries
+
+    for summary in component_summaries(run).values():
+        click.echo("")
+        rows = [tuple(str(cell) for cell in row) for row in summary["rows"]]
+        print_table(tuple(summary["columns"]), rows, summary["title"], plain_title=True)
+        if summary.get("note"):
+            click.echo(summary["note"])
 
 
 def render_components(run) -> None:

@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "drift": "fleet.cli.deploy:drift",
     "runs": "fleet.cli.runs:runs",
     "components": "fleet.cli.components:components",
+    "backups": "fleet.cli.backups:backups",
     "lab": "fleet.cli.lab:lab",
 }
 # One-line summaries for `fleet --help`, so listing commands imports none of them.
@@ -41,6 +42,7 @@ SUMMARIES: dict[str, str] = {
     "drift": "Read-only drift check with reports (exit 2 on drift).",
     "runs": "Run history.",
     "components": "The site components, in deploy order.",
+    "backups": "Device configuration history (git).",
     "lab": "The embedded lab: hosts in podman, API simulators.",
     "up": "Build the image if needed and start the lab.",
     "down": "Remove everything the lab made.",

@@ -10,6 +10,7 @@ from pathlib import Path
 from fleet.fsutil import atomic_write
 from fleet.history import Streak
 from fleet.report.diff import diffs_text
+from fleet.report.summaries import component_summaries
 from fleet.runner.result import FleetRun, RunResult
 
 TEMPLATE = "drift.html.j2"
@@ -117,6 +118,7 @@ def context(
         ],
         "views": views,
         "counts": sorted(counts.items()),
+        "summaries": component_summaries(run),
         "labels": STATUS_LABEL,
     }
 

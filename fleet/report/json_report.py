@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fleet.fsutil import atomic_write
 from fleet.history import Streak
+from fleet.report.summaries import component_summaries
 from fleet.runner.result import FleetRun
 
 SCHEMA_VERSION = 1
@@ -19,6 +20,7 @@ def build(run: FleetRun, streaks: dict[str, Streak] | None = None) -> dict:
         streak = streaks.get(site["site"])
         site["drifting_since"] = streak.since if streak else None
     data["summary"] = summary(run)
+    data["component_summaries"] = component_summaries(run)
     return data
 
 

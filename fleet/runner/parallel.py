@@ -79,6 +79,7 @@ def _lock_and_run(spec: RunSpec, site: str, inventory: SiteInventory, ctx: RunCo
                 vault_file=ctx.vault_file_for(site),
                 vault_password=ctx.vault_password,
                 bundle=ctx.bundle,
+                backup_dir=ctx.paths.backups,
             )
         except FleetError as exc:
             return RunResult(

@@ -115,6 +115,7 @@ def prepare_site_dir(
     vault_file: Path | None = None,
     vault_password: bytes | None = None,
     bundle: bool = False,
+    backup_dir: Path | None = None,
 ) -> SiteDir:
     """Write the private_data_dir for one site; returns where everything is. The caller has
     checked the playbook and the vault password once for the whole run (fleet.deploy)."""
@@ -174,6 +175,8 @@ def prepare_site_dir(
 
     extravars = dict(spec.extra_vars)
     extravars.update({"fleet_site": site, "fleet_run_id": run_id, "fleet_mode": spec.mode})
+    if backup_dir is not None:  # where roles commit device configurations (fleet.backups)
+        extravars["fleet_backup_dir"] = str(backup_dir.resolve())
     _write(path / "env" / "extravars", _dump(extravars))
 
     password_arg = None

@@ -91,7 +91,21 @@ PRINTING = Component(
     registry=("guests",),
     implemented=True,
     molecule=("print_server",),
+    summary="tests.unit.test_components:printer_summary",
 )
+
+
+def printer_summary(run):
+    """A run-wide view, as a component may add one to the reports."""
+    ran = [
+        r.site
+        for r in run.sites
+        for o in r.outcomes
+        if (o.component, o.outcome) == ("printing", "ran")
+    ]
+    return {"title": "Print queues", "columns": ["site", "queues"], "rows": [[s, "1"] for s in ran]}
+
+
 PLAYBOOK = """\
 ---
 - name: Print servers
@@ -187,6 +201,8 @@ def test_a_dummy_component_flows_through_inventory_runner_and_reports(
     prom = reports.metrics.read_text()
     assert 'fleet_component_outcome{site="0450050K",component="printing",outcome="ran"} 1' in prom
     assert "<b>printing</b> ran (ok=1 changed=1)" in reports.html.read_text()
+    assert document["component_summaries"]["printing"]["rows"] == [["0450050K", "1"]]
+    assert "Print queues" in reports.html.read_text()
 
     # the history keeps it
     from fleet.history import History
@@ -204,3 +220,19 @@ def test_the_cli_offers_a_new_component_without_another_edit(with_printing):
     assert "printing" in helped.output
     refused = runner.invoke(cli, ["deploy", "X", "--component", "nope"])
     assert refused.exit_code != 0 and "printing" in refused.output
+
+
+def test_the_terminal_summary_shows_outcomes_and_component_summaries(
+    with_printing, project, tmp_path, capsys
+):
+    from fleet.cli.deploy import render_text
+
+    registry = load_registry(project / "registry")
+    paths = Paths(root=project, state=tmp_path / "state")
+    request = Request(spec=RunSpec.build("plan", component="printing"))
+    done = converge(paths, registry, request, ["0450050K"])
+    assert done.run.exit_code == 0  # `command` does not run in check mode: nothing pending
+    render_text(done.run, done.streaks)
+    out = capsys.readouterr().out
+    assert "printing" in out.splitlines()[out.splitlines().index("components") + 1]
+    assert "Print queues" in out and "0450050K  1" in out
