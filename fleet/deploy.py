@@ -145,7 +145,7 @@ def converge(
     check_playbook(spec, paths)
     overlay = host_overlay(registry, paths)
     password = vault_password(registry, sites, request.vault_password_file)
-    history = History(request.state_db or paths.state_db)
+    history = History(request.state_db or paths.state_db, paths.runs)
     run = FleetRun(
         run_id=new_run_id(),
         command=spec.command,

@@ -15,10 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fleet.errors import BadInput
+from fleet.runner.artifacts import partial_result
+from fleet.runner.execute import now_iso
 from fleet.runner.observer import RunObserver
+from fleet.runner.owner import Owner
 from fleet.runner.result import (
     CHANGED,
     DRIFT,
+    KILLED,
     OK,
     FleetRun,
     RunResult,
@@ -73,6 +77,14 @@ MIGRATIONS: list[str] = [
     CREATE INDEX site_results_by_site ON site_results (site, started);
     CREATE INDEX drift_items_by_run_site ON drift_items (run_id, site);
     """,
+    # 2 → 3: the fleet process that owns a run, so a run whose owner died can be told apart
+    # from one still going (fleet.runner.owner).
+    """
+    ALTER TABLE runs ADD COLUMN owner_host TEXT;
+    ALTER TABLE runs ADD COLUMN owner_boot TEXT;
+    ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
+    ALTER TABLE runs ADD COLUMN owner_start INTEGER;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -86,10 +98,13 @@ class Streak:
 
 
 class History:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, runs_dir: Path | None = None):
+        """Open (and migrate) the history; runs left `running` by a fleet process that no
+        longer exists are marked `killed` at once (`runs_dir`: where their artifacts are)."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._migrate()
+        self.repair_killed(runs_dir)
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
@@ -146,10 +161,12 @@ class History:
     # -- writing ------------------------------------------------------------------------
 
     def start_run(self, run: FleetRun) -> None:
+        owner = Owner.current()
         with self.connect() as conn:
             conn.execute(
-                "INSERT INTO runs (id, command, mode, playbook, component, user, started, status)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, 'running')",
+                "INSERT INTO runs (id, command, mode, playbook, component, user, started, status,"
+                " owner_host, owner_boot, owner_pid, owner_start)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)",
                 (
                     run.run_id,
                     run.command,
@@ -158,6 +175,10 @@ class History:
                     run.component,
                     run.user,
                     run.started,
+                    owner.host,
+                    owner.boot,
+                    owner.pid,
+                    owner.start,
                 ),
             )
 
@@ -211,7 +232,7 @@ class History:
     def list_runs(self, site: str | None = None, limit: int = 20) -> list[dict]:
         query = (
             "SELECT r.*, COUNT(s.site) AS site_count,"
-            " SUM(s.status IN ('failed', 'unreachable', 'error')) AS failed_sites,"
+            " SUM(s.status IN ('failed', 'unreachable', 'error', 'killed')) AS failed_sites,"
             " SUM(s.status IN ('drift', 'changed')) AS changed_sites"
             " FROM runs r LEFT JOIN site_results s ON s.run_id = r.id"
         )
@@ -243,6 +264,7 @@ class History:
             user=row["user"],
             stopped=row["stopped"],
             interrupted=row["status"] in ("interrupted", "running"),
+            killed=row["status"] == KILLED,
         )
         run.sites = [RunResult.from_dict(json.loads(s["result_json"])) for s in sites]
         return run
@@ -252,11 +274,59 @@ class History:
             row = conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
         return None if row is None else row[0]
 
+    def repair_killed(self, runs_dir: Path | None = None) -> list[str]:
+        """Mark `killed` every run still `running` whose fleet process is gone (SIGKILL, OOM,
+        a crash): the sites it finished keep their results; a site cut short gets a `killed`
+        result rebuilt from its artifacts (what ran, the last task) when `runs_dir` has them.
+        Runs of processes on another host, or from before owners were recorded, are left."""
+        with self.connect() as conn:
+            rows = conn.execute("SELECT * FROM runs WHERE status = 'running'").fetchall()
+        repaired = []
+        for row in rows:
+            if row["owner_pid"] is None:
+                continue
+            owner = Owner(
+                row["owner_host"], row["owner_boot"], row["owner_pid"], row["owner_start"]
+            )
+            if owner.alive() is not False:
+                continue
+            repaired.append(self._mark_killed(row, owner, runs_dir))
+        return repaired
+
+    def _mark_killed(self, row: sqlite3.Row, owner: Owner, runs_dir: Path | None) -> str:
+        run_id = row["id"]
+        with self.connect() as conn:
+            done = {
+                r[0]
+                for r in conn.execute("SELECT site FROM site_results WHERE run_id = ?", (run_id,))
+            }
+        cut: list[RunResult] = []
+        run_dir = Path(runs_dir) / run_id if runs_dir else None
+        if run_dir is not None and run_dir.is_dir():
+            for site_dir in sorted(p for p in run_dir.iterdir() if p.is_dir()):
+                if site_dir.name not in done:
+                    cut.append(partial_result(site_dir, site_dir.name, row["mode"], owner.pid))
+        for result in cut:
+            self.record_site(run_id, result)
+        last = next((r.message for r in reversed(cut) if r.message), "")
+        stopped = (
+            f"the fleet process (pid {owner.pid} on {owner.host}) died before the run ended: "
+            f"{len(done)} site(s) had finished, {len(cut)} cut short"
+        )
+        with self.connect() as conn:
+            conn.execute(
+                "UPDATE runs SET status = ?, finished = COALESCE(finished, ?), stopped = ?,"
+                " exit_code = NULL WHERE id = ? AND status = 'running'",
+                (KILLED, now_iso(), stopped + (f"; {last}" if last else ""), run_id),
+            )
+        return run_id
+
     def drift_streak(self, site: str) -> Streak | None:
         """Since when `site` drifts: the first run of its current unbroken drifting streak.
 
         A check run that found drift extends the streak; a clean check run or a successful
-        deploy (the site converged) ends it; failed, cancelled or locked runs say nothing.
+        deploy (the site converged) ends it; failed, cancelled, locked or killed runs say
+        nothing (a killed drift never counts as "no drift").
         """
         with self.connect() as conn:
             rows = conn.execute(

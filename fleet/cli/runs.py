@@ -20,7 +20,8 @@ DB_OPTION = click.option(
 def _history(state_db: Path | None):
     from fleet.history import History
 
-    return History(state_db or settings().paths.state_db)
+    paths = settings().paths
+    return History(state_db or paths.state_db, paths.runs)
 
 
 @click.group(

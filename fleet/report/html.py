@@ -24,6 +24,7 @@ STATUS_LABEL = {
     "locked": "locked",
     "cancelled": "cancelled",
     "not_run": "not run",
+    "killed": "killed",
 }
 
 

@@ -9,7 +9,16 @@ from pathlib import Path
 
 from fleet.fsutil import atomic_write
 from fleet.report.diff import diffs_text
-from fleet.runner.result import CANCELLED, ERROR, LOCKED, NOT_RUN, RAN, FleetRun, RunResult
+from fleet.runner.result import (
+    CANCELLED,
+    ERROR,
+    KILLED,
+    LOCKED,
+    NOT_RUN,
+    RAN,
+    FleetRun,
+    RunResult,
+)
 
 
 def _cases(result: RunResult) -> list[tuple[str, list[str], list[str]]]:
@@ -42,14 +51,15 @@ def build(run: FleetRun) -> ET.Element:
     )
     tests = failures = errors = skipped = 0
     for result in run.sites:
-        if result.status in (ERROR, CANCELLED, LOCKED, NOT_RUN):
+        if result.status in (ERROR, KILLED, CANCELLED, LOCKED, NOT_RUN):
             case = ET.SubElement(
                 suite, "testcase", classname=result.site, name="run", time=f"{result.duration:.3f}"
             )
             tests += 1
-            if result.status == ERROR:
+            if result.status in (ERROR, KILLED):
                 errors += 1
-                ET.SubElement(case, "error", message="run error").text = result.message
+                message = "run error" if result.status == ERROR else "killed"
+                ET.SubElement(case, "error", message=message).text = result.message
             else:
                 skipped += 1
                 ET.SubElement(case, "skipped", message=result.status).text = result.message

@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 
 from fleet.errors import FleetError
-from fleet.runner.events import parse_events
-from fleet.runner.result import RunResult
+from fleet.runner.events import EventParser, parse_events
+from fleet.runner.result import KILLED, RunResult
 
 
 def load_events(artifact_dir: Path) -> list[dict]:
@@ -44,3 +44,20 @@ def result_from_artifacts(
         cancelled=status == "canceled",
         default_component=default_component,
     )
+
+
+def partial_result(site_dir: Path, site: str, mode: str, owner_pid: int) -> RunResult:
+    """What is known of a site run whose fleet process died: the tasks its artifacts recorded,
+    with status `killed` and the last task in the message."""
+    parser = EventParser(site=site, mode=mode)
+    for artifact_dir in sorted((site_dir / "artifacts").glob("*")):
+        if (artifact_dir / "job_events").is_dir():
+            for event in load_events(artifact_dir):
+                parser.feed(event)
+    result = parser.result()
+    result.status = KILLED
+    where = f"last task: {parser.current_task}" if parser.current_task else "no task had started"
+    result.message = f"fleet (pid {owner_pid}) was killed during this site's run; {where}"
+    result.run_dir = str(site_dir)
+    result.events = parser.events
+    return result

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import threading
 import time
@@ -12,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fleet.runner.events import EventParser
+from fleet.runner.guard import end_run
 from fleet.runner.prepare import SiteDir
 from fleet.runner.result import ERROR, RunResult
 
@@ -22,37 +22,9 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def run_processes(run_dir: Path) -> list[int]:
-    """Pids whose environment marks them as part of this run (FLEET_RUN_DIR, see prepare)."""
-    marker = f"FLEET_RUN_DIR={run_dir.resolve()}".encode() + b"\0"
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{entry}/environ", "rb") as handle:
-                if marker in handle.read():
-                    found.append(int(entry))
-        except OSError:
-            continue  # gone, or not ours to read
-    return found
-
-
-def kill_run_processes(run_dir: Path, attempts: int = 20) -> int:
-    """SIGKILL what is left of a cancelled run (ansible-playbook workers can outlive it)."""
-    killed = 0
-    for _ in range(attempts):
-        pids = run_processes(run_dir)
-        if not pids:
-            break
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                killed += 1
-            except ProcessLookupError:
-                pass
-        time.sleep(0.05)
-    return killed
+def kill_run_processes(run_dir: Path) -> int:
+    """End what is left of a cancelled run (ansible-playbook workers can outlive it)."""
+    return end_run(str(run_dir.resolve()), grace=0.0, poll=0.05)
 
 
 def process_env() -> dict[str, str]:

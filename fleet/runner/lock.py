@@ -1,7 +1,9 @@
 """Per-site lock: fcntl on `.fleet/locks/<UAI>.lock`, holding who took it.
 
-The kernel drops an flock when its holder dies, so a crashed run never leaves a stale lock;
-the file's content only says who holds it now.
+The kernel drops an flock when the last holder of its open file description is gone, so a
+crashed run never leaves a stale lock. The run's guard (guard.py) inherits that description:
+when fleet dies, the site stays locked until the run's processes are gone too, and then it is
+free. The file's content only says who took it (run id, user, pid, command, since).
 """
 
 from __future__ import annotations
@@ -16,23 +18,43 @@ from pathlib import Path
 from fleet.errors import Locked
 
 
+def alive(pid: object) -> bool:
+    try:
+        os.kill(int(pid), 0)  # type: ignore[arg-type]
+    except (ValueError, TypeError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def describe(holder: dict) -> str:
     if not holder:
         return "another fleet run (no holder details yet)"
-    return (
-        f"{holder.get('user', '?')} (pid {holder.get('pid', '?')}, "
+    run = f"run {holder['run_id']} of " if holder.get("run_id") else ""
+    text = (
+        f"{run}{holder.get('user', '?')} (pid {holder.get('pid', '?')}, "
         f"`{holder.get('command', '?')}`) since {holder.get('since', '?')}"
     )
+    if not alive(holder.get("pid")):
+        text += "; that fleet process is gone and its run's processes are being stopped"
+    return text
 
 
 class SiteLock:
     """An exclusive, non-blocking lock on one site; use as a context manager."""
 
-    def __init__(self, locks_dir: Path, site: str, command: str):
+    def __init__(self, locks_dir: Path, site: str, command: str, run_id: str = ""):
         self.path = locks_dir / f"{site}.lock"
         self.site = site
         self.command = command
+        self.run_id = run_id
         self._fd: int | None = None
+
+    @property
+    def fd(self) -> int | None:
+        """The descriptor holding the lock (for the run's guard to inherit), while held."""
+        return self._fd
 
     def holder(self) -> dict:
         try:
@@ -53,6 +75,7 @@ class SiteLock:
             error.holder = holder
             raise error from None
         info = {
+            "run_id": self.run_id,
             "user": getpass.getuser(),
             "pid": os.getpid(),
             "command": self.command,

@@ -18,6 +18,7 @@ from fleet.errors import FleetError, Locked
 from fleet.inventory import SiteInventory
 from fleet.paths import Paths
 from fleet.runner.execute import now_iso, run_site
+from fleet.runner.guard import RunGuard
 from fleet.runner.lock import SiteLock
 from fleet.runner.observer import RunObserver
 from fleet.runner.outcomes import component_outcomes
@@ -60,11 +61,13 @@ def run_one(spec: RunSpec, site: str, ctx: RunContext) -> RunResult:
 def _lock_and_run(spec: RunSpec, site: str, inventory: SiteInventory, ctx: RunContext) -> RunResult:
     if ctx.cancel.is_set():
         return RunResult(site=site, mode=spec.mode, status=CANCELLED, message="not started")
-    lock = SiteLock(ctx.paths.locks, site, ctx.command_line)
+    lock = SiteLock(ctx.paths.locks, site, ctx.command_line, ctx.run_id)
     try:
         lock.acquire()
     except Locked as exc:
         return RunResult(site=site, mode=spec.mode, status=LOCKED, message=exc.message)
+    # from here the run's processes exist only under a guard (fleet may die at any moment)
+    guard = RunGuard.start(ctx.paths.run_dir(ctx.run_id, site), lock.fd)
     try:
         ctx.observer.site_started(site)
         started = now_iso()
@@ -100,6 +103,7 @@ def _lock_and_run(spec: RunSpec, site: str, inventory: SiteInventory, ctx: RunCo
             default_component=spec.component or "site",
         )
     finally:
+        guard.done()
         lock.release()
 
 

@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 
 from fleet.errors import EXIT_CHANGES, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_LOCKED, EXIT_OK
 
+EXIT_KILLED = 137  # 128 + SIGKILL: what the shell saw of a fleet process killed mid-run
+
 # Site statuses. `FleetRun.exit_code` ranks them (interrupted > failing > locked > drift);
 # the reports colour them through their own tables.
 CANCELLED = "cancelled"
@@ -20,8 +22,9 @@ DRIFT = "drift"  # check mode found changes
 CHANGED = "changed"  # apply mode changed something
 OK = "ok"
 NOT_RUN = "not_run"  # a rollout stopped before this site's ring
+KILLED = "killed"  # the fleet process died (SIGKILL, OOM…) during this site's run (history)
 
-FAILING = frozenset({ERROR, FAILED, UNREACHABLE})
+FAILING = frozenset({ERROR, FAILED, UNREACHABLE, KILLED})
 
 
 @dataclass
@@ -203,13 +206,17 @@ class FleetRun:
     sites: list[RunResult] = field(default_factory=list)
     interrupted: bool = False
     stopped: str = ""  # why a rollout stopped early, if it did
+    killed: bool = False  # (history) the fleet process died before the run ended
 
     def by_status(self, *statuses: str) -> list[RunResult]:
         return [r for r in self.sites if r.status in statuses]
 
     @property
     def exit_code(self) -> int:
-        """DESIGN.md: 130 interrupted > 1 failed > 4 locked > 2 changes pending > 0."""
+        """DESIGN.md: 130 interrupted > 1 failed > 4 locked > 2 changes pending > 0; a run
+        whose fleet process was killed (known from the history only) ended with 137."""
+        if self.killed:
+            return EXIT_KILLED
         if self.interrupted:
             return EXIT_INTERRUPTED
         if self.stopped or any(r.failing for r in self.sites):
@@ -222,6 +229,8 @@ class FleetRun:
 
     @property
     def status(self) -> str:
+        if self.killed:
+            return KILLED
         if self.interrupted:
             return "interrupted"
         return {
@@ -242,6 +251,7 @@ class FleetRun:
             "finished": self.finished,
             "user": self.user,
             "interrupted": self.interrupted,
+            "killed": self.killed,
             "stopped": self.stopped,
             "status": self.status,
             "exit_code": self.exit_code,

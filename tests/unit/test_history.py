@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import socket
 import sqlite3
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 
 from fleet.errors import BadInput
 from fleet.history import SCHEMA_VERSION, History
+from fleet.runner.owner import Owner, boot_id, start_time
 from fleet.runner.result import ChangedTask, FleetRun, RunResult
 
 
@@ -147,3 +153,72 @@ def test_concurrent_writers_lose_nothing(tmp_path):
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT COUNT(*) FROM site_results").fetchone()[0] == 40
         assert conn.execute("SELECT COUNT(*) FROM drift_items").fetchone()[0] == 40
+
+
+# ---------------------------------------------------------- runs whose fleet process died
+
+EVENTS = Path(__file__).resolve().parents[1] / "fixtures" / "events"
+
+
+def dead_owner() -> Owner:
+    """The identity of a process that lived and is gone (its pid may be reused: start differs)."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    start = start_time(child.pid)
+    child.kill()
+    child.wait()
+    return Owner(socket.gethostname(), boot_id(), child.pid, start)
+
+
+def started_by(history: History, run_id: str, owner: Owner, mode: str = "apply") -> FleetRun:
+    run = FleetRun(run_id=run_id, command="deploy", mode=mode, started="2026-12-02T01:00:00+00:00")
+    history.start_run(run)
+    with history.connect() as conn:
+        conn.execute(
+            "UPDATE runs SET owner_host = ?, owner_boot = ?, owner_pid = ?, owner_start = ?"
+            " WHERE id = ?",
+            (owner.host, owner.boot, owner.pid, owner.start, run_id),
+        )
+    return run
+
+
+def test_a_run_whose_fleet_process_died_is_marked_killed_with_what_is_known(tmp_path):
+    db, runs = tmp_path / "state.db", tmp_path / "runs"
+    history = History(db, runs)
+    owner = dead_owner()
+    started_by(history, "r-dead", owner)
+    history.record_site("r-dead", RunResult(site="A", status="changed", finished="t1"))
+    # site B was cut short: ansible-runner had written its events so far
+    events = runs / "r-dead" / "B" / "artifacts" / "r-dead" / "job_events"
+    events.mkdir(parents=True)
+    for line in (EVENTS / "converge_first.jsonl").read_text().splitlines()[:6]:
+        event = json.loads(line)
+        (events / f"{event['counter']}-{event.get('uuid', 'x')}.json").write_text(line)
+    started_by(history, "r-live", Owner.current())
+    other = Owner("another-host.example", "x", 1, 1)
+    started_by(history, "r-elsewhere", other)
+
+    reopened = History(db, runs)  # the next fleet command that looks at the history
+    statuses = {r["id"]: r["status"] for r in reopened.list_runs()}
+    assert statuses == {"r-dead": "killed", "r-live": "running", "r-elsewhere": "running"}
+    run = reopened.get_run("r-dead")
+    assert run.killed and run.status == "killed" and run.exit_code == 137
+    assert (
+        f"pid {owner.pid}" in run.stopped and "1 site(s) had finished, 1 cut short" in run.stopped
+    )
+    sites = {s.site: s for s in run.sites}
+    assert sites["A"].status == "changed"  # what finished keeps its result
+    assert sites["B"].status == "killed" and "last task: Write the motd file" in sites["B"].message
+    assert reopened.list_runs(site="B")[0]["failed_sites"] == 1
+
+
+def test_a_killed_drift_never_counts_as_no_drift(tmp_path):
+    db = tmp_path / "state.db"
+    history = History(db, tmp_path / "runs")
+    record(history, "d1", "2026-05-01T02:00:00+00:00", "check", {"A": "drift"})
+    started_by(history, "d2", dead_owner(), mode="check")
+    history.record_site(
+        "d2", RunResult(site="A", mode="check", status="killed", started="2026-05-02")
+    )
+    History(db, tmp_path / "runs")
+    streak = history.drift_streak("A")
+    assert streak is not None and streak.run_id == "d1" and streak.runs == 1
