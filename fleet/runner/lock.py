@@ -16,16 +16,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fleet.errors import Locked
+from fleet.runner.owner import start_time
 
 
-def alive(pid: object) -> bool:
+def alive(holder: dict) -> bool:
+    """Is the process that took the lock still there? (pid and start time: pids are reused;
+    a zombie, killed but not yet reaped, has ended.)"""
     try:
-        os.kill(int(pid), 0)  # type: ignore[arg-type]
-    except (ValueError, TypeError, ProcessLookupError):
+        pid = int(holder.get("pid"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
         return False
-    except PermissionError:
-        return True
-    return True
+    started = start_time(pid)
+    return started is not None and started == holder.get("start", started)
 
 
 def describe(holder: dict) -> str:
@@ -36,7 +38,7 @@ def describe(holder: dict) -> str:
         f"{run}{holder.get('user', '?')} (pid {holder.get('pid', '?')}, "
         f"`{holder.get('command', '?')}`) since {holder.get('since', '?')}"
     )
-    if not alive(holder.get("pid")):
+    if not alive(holder):
         text += "; that fleet process is gone and its run's processes are being stopped"
     return text
 
@@ -78,6 +80,7 @@ class SiteLock:
             "run_id": self.run_id,
             "user": getpass.getuser(),
             "pid": os.getpid(),
+            "start": start_time(os.getpid()),
             "command": self.command,
             "since": datetime.now(UTC).isoformat(timespec="seconds"),
         }

@@ -105,8 +105,9 @@ def test_kill_9_of_a_deploy_leaves_no_process_and_no_unguarded_second_run(lab_up
     site = SITES[0]
     run_id, pid, killed_at = start_and_kill(root, db, site)
     # fleet is dead, its run is not yet: the next deploy of that site is refused, naming it
+    left = run_processes(root)
     rc, data, stderr = fleet(root, "deploy", site, "--component", "base", "--state-db", str(db))
-    assert rc == 4, stderr
+    assert rc == 4, f"{stderr}\nprocesses of the run before this deploy: {left}"
     message = data["sites"][0]["message"]
     assert f"run {run_id}" in message and f"pid {pid}" in message and "since 20" in message
     assert "that fleet process is gone" in message

@@ -35,7 +35,11 @@ lock.acquire()
 RunGuard.start(run_dir, lock.fd)
 env = {**os.environ, "FLEET_RUN_DIR": str(run_dir.resolve())}
 child = subprocess.Popen(
-    [sys.executable, "-c", sys.argv[3]], env=env, start_new_session=True, stdout=subprocess.PIPE
+    [sys.executable, "-c", sys.argv[3]],
+    env=env,
+    start_new_session=True,
+    stdout=subprocess.PIPE,
+    stderr=subprocess.DEVNULL,  # else the test waits on this pipe until the child is gone
 )
 child.stdout.readline()  # it ignores SIGTERM from now on
 print(json.dumps({"pid": os.getpid(), "child": child.pid}), flush=True)
