@@ -78,6 +78,13 @@ def end_run(marker: str, grace: float, poll: float = 0.1) -> int:
         time.sleep(poll)
 
 
+def log(message: str) -> None:
+    """One line on stderr: `<run dir>/guard.log` (RunGuard.start points it there)."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+    sys.stderr.write(f"{stamp} guard {os.getpid()}: {message}\n")
+    sys.stderr.flush()
+
+
 def main(argv: list[str]) -> int:
     """`guard.py RUN_DIR GRACE`: the guard process itself (stdin: the pipe from fleet)."""
     marker, grace = argv[0], float(argv[1])
@@ -94,7 +101,9 @@ def main(argv: list[str]) -> int:
         received += chunk
     if received.endswith(DONE):
         return 0
-    end_run(marker, grace)
+    log(f"fleet (pid {os.getppid()} was its parent) is gone: ending the run's processes")
+    count = end_run(marker, grace)
+    log(f"{count} process(es) of the run ended; releasing the site")
     return 0
 
 
@@ -107,16 +116,18 @@ class RunGuard:
     @classmethod
     def start(cls, run_dir: Path, lock_fd: int | None) -> RunGuard:
         grace = float(os.environ.get(GRACE_ENV) or DEFAULT_GRACE)
-        marker = str(Path(run_dir).resolve())
-        process = subprocess.Popen(
-            [sys.executable, "-I", "-S", __file__, marker, str(grace)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            pass_fds=(lock_fd,) if lock_fd is not None else (),
-            start_new_session=True,
-            close_fds=True,
-        )
+        run_dir = Path(run_dir).resolve()
+        run_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with open(run_dir / "guard.log", "ab") as log_file:
+            process = subprocess.Popen(
+                [sys.executable, "-I", "-S", __file__, str(run_dir), str(grace)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=log_file,
+                pass_fds=(lock_fd,) if lock_fd is not None else (),
+                start_new_session=True,
+                close_fds=True,
+            )
         return cls(process)
 
     def done(self) -> None:
