@@ -85,6 +85,20 @@ MIGRATIONS: list[str] = [
     ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
     ALTER TABLE runs ADD COLUMN owner_start INTEGER;
     """,
+    # 3 → 4: the versions each site's hosts showed last (module fleet_version), for
+    # `fleet versions`: one row per site, host and product, the latest sighting wins.
+    """
+    CREATE TABLE site_versions (
+        site TEXT NOT NULL,
+        host TEXT NOT NULL,
+        name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        component TEXT NOT NULL DEFAULT '',
+        run_id TEXT NOT NULL,
+        seen TEXT NOT NULL,
+        PRIMARY KEY (site, host, name)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -219,6 +233,22 @@ class History:
                     for c in result.changed
                 ],
             )
+            conn.executemany(
+                "INSERT OR REPLACE INTO site_versions (site, host, name, version, component,"
+                " run_id, seen) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        result.site,
+                        v["host"],
+                        v["name"],
+                        v["version"],
+                        v.get("component", ""),
+                        run_id,
+                        result.finished or result.started,
+                    )
+                    for v in result.versions
+                ],
+            )
 
     def finish_run(self, run: FleetRun) -> None:
         with self.connect() as conn:
@@ -345,6 +375,17 @@ class History:
         if first is None:
             return None
         return Streak(site=site, since=first["started"], run_id=first["run_id"], runs=count)
+
+    def versions(self, sites: list[str] | None = None) -> list[dict]:
+        """The latest version each site's hosts showed of each product."""
+        query = "SELECT * FROM site_versions"
+        args: list = []
+        if sites is not None:
+            query += f" WHERE site IN ({','.join('?' * len(sites))})"
+            args = list(sites)
+        with self.connect() as conn:
+            rows = conn.execute(query + " ORDER BY site, name, host", args).fetchall()
+        return [dict(row) for row in rows]
 
     def drift_streaks(self, sites: list[str]) -> dict[str, Streak]:
         found = {}

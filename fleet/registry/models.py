@@ -127,6 +127,13 @@ class FirewallBaseline(Strict):
     default_policy: str = "block"
 
 
+class SupportedVersions(Strict):
+    """The versions of one product the region supports: `min` inclusive, `below` exclusive."""
+
+    min: str | None = None
+    below: str | None = None
+
+
 class Region(Strict):
     name: str
     dns_suffix: Annotated[str, Field(pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$")]
@@ -138,6 +145,7 @@ class Region(Strict):
     samba: SambaDefaults
     opsi: OpsiDefaults
     firewall: FirewallBaseline = FirewallBaseline()
+    supported_versions: dict[str, SupportedVersions] = Field(default_factory=dict)
     lab: bool = Field(False, description="true for the embedded lab's registry")
 
 

@@ -101,6 +101,7 @@ class EventParser:
     failures: list[Failure] = field(default_factory=list)
     components: list[str] = field(default_factory=list)
     by_component: dict[str, HostCounts] = field(default_factory=dict)  # summed over hosts
+    versions: dict[tuple[str, str], dict] = field(default_factory=dict)  # (host, name) → seen
     stats: dict | None = None
     tail: list[str] = field(default_factory=list)
     handler_tasks: set[str] = field(default_factory=set)  # task uuids of handlers
@@ -153,6 +154,10 @@ class EventParser:
         if kind == "runner_on_ok":
             counts.ok += 1
             per_component.ok += 1
+            seen = res.get("fleet_version") if isinstance(res, dict) else None
+            if isinstance(seen, dict) and seen.get("name") and seen.get("version"):
+                key = (host, str(seen["name"]))
+                self.versions[key] = {"host": host, **{k: str(v) for k, v in seen.items()}}
             if _changed(event, res):
                 counts.changed += 1
                 per_component.changed += 1
@@ -221,6 +226,7 @@ class EventParser:
             failures=list(failures),
             components=list(self.components),
             component_counts={k: HostCounts(**v.to_dict()) for k, v in self.by_component.items()},
+            versions=[self.versions[k] for k in sorted(self.versions)],
             rc=rc,
             events=self.events,
         )

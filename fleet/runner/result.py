@@ -133,6 +133,7 @@ class RunResult:
     # per component, from the events (not serialised: `outcomes` carries it)
     component_counts: dict[str, HostCounts] = field(default_factory=dict)
     outcomes: list[ComponentOutcome] = field(default_factory=list)  # every component
+    versions: list[dict] = field(default_factory=list)  # {host, name, version, component} seen
     started: str = ""
     finished: str = ""
     duration: float = 0.0
@@ -163,6 +164,7 @@ class RunResult:
             "failures": [f.to_dict() for f in self.failures],
             "components": list(self.components),
             "outcomes": [o.to_dict() for o in self.outcomes],
+            "versions": list(self.versions),
             "started": self.started,
             "finished": self.finished,
             "duration": round(self.duration, 3),
@@ -182,6 +184,7 @@ class RunResult:
             failures=[Failure(**f) for f in data.get("failures", [])],
             components=list(data.get("components", [])),
             outcomes=[ComponentOutcome.from_dict(o) for o in data.get("outcomes", [])],
+            versions=list(data.get("versions", [])),
             started=data.get("started", ""),
             finished=data.get("finished", ""),
             duration=float(data.get("duration", 0.0)),
