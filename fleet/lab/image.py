@@ -44,6 +44,7 @@ BASE_PACKAGES = (
     "procps",
     "python3",
     "python3-apt",
+    "rsyslog",
     "sudo",
     "systemd",
     "systemd-sysv",

@@ -20,6 +20,9 @@ DEFAULTS = {
     "admin_group": "fleetadmins",
     "ssh_permit_root_login": "prohibit-password",
     "ssh_max_auth_tries": 3,
+    "syslog_server": None,
+    "syslog_port": 514,
+    "syslog_protocol": "tcp",
 }
 
 
@@ -35,9 +38,13 @@ def _inventory_vars(host) -> dict:
 
 
 @pytest.fixture(scope="module")
-def expected(host) -> dict:
+def hostvars(host) -> dict:
+    return _inventory_vars(host)
+
+
+@pytest.fixture(scope="module")
+def expected(hostvars) -> dict:
     """base_<key> if set for the host, else fleet_<key> (registry), else the role default."""
-    hostvars = _inventory_vars(host)
     values = {}
     for key, default in DEFAULTS.items():
         values[key] = hostvars.get(f"base_{key}", hostvars.get(f"fleet_{key}", default))
