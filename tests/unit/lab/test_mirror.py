@@ -78,7 +78,8 @@ Components: main
         ("deb", SECURITY, "bookworm-security"),
     ]
     assert mirror.resolve("bookworm", env=NO_ENV, paths=[sources]) == mirror.Mirror(
-        ARCHIVE, f"{sources}:9"  # the stanza's first field, not the comment above it
+        ARCHIVE,
+        f"{sources}:9",  # the stanza's first field, not the comment above it
     )
 
 
