@@ -2,7 +2,8 @@
 
 The base image is a debootstrap'ed Debian bookworm (systemd as PID 1, sshd, python3) imported
 into podman, fetched from the archive `fleet.lab.mirror` finds (option, FLEET_LAB_MIRROR or this
-machine's apt sources); variants (e.g. one with Samba pre-installed) are `podman build` layers FROM it.
+machine's apt sources); variants (e.g. one with Samba pre-installed) are `podman build` layers
+FROM it.
 Each image is tagged with the hash of its recipe, so an image is rebuilt only when its recipe
 changes; `localhost/fleet-lab-<variant>:current` also points at the newest build so Molecule
 scenarios can name a stable reference.
