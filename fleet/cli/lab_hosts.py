@@ -18,6 +18,13 @@ LAB_REGISTRY_OPTION = click.option(
     help="The lab registry whose hosts the lab runs (env FLEET_LAB_REGISTRY).",
 )
 
+MIRROR_OPTION = click.option(
+    "--mirror",
+    metavar="URL",
+    help="Debian archive to build the base image from, e.g. a local mirror (else env "
+    "FLEET_LAB_MIRROR, else this machine's apt sources). Used only when the image is built.",
+)
+
 
 class ProgressRenderer:
     """Shows lab progress on stderr: a live line with rich on a TTY, plain lines otherwise."""
@@ -62,7 +69,7 @@ class ProgressRenderer:
             log(f"{event.stage}: {event.message}")
 
 
-def _context(inventory=None, progress=None, registry_path=None):
+def _context(inventory=None, progress=None, registry_path=None, options=None):
     import shlex
     import sys
 
@@ -74,6 +81,7 @@ def _context(inventory=None, progress=None, registry_path=None):
         inventory=inventory,
         progress=progress,
         registry_path=registry_path,
+        options=options or {},
         command=command,
     )
 
@@ -110,12 +118,14 @@ def _table(statuses, title: str) -> None:
 Examples:
   fleet lab up
   fleet lab up --lab-registry inventories/lab
+  fleet lab up --mirror http://<local-mirror>/debian
   fleet --output json lab up | jq '.hosts[].endpoint'
   ssh -F .fleet/lab/ssh_config <host FQDN>      # log in to a lab host
 """,
 )
 @LAB_REGISTRY_OPTION
-def up(lab_registry: Path) -> None:
+@MIRROR_OPTION
+def up(lab_registry: Path, mirror: str | None) -> None:
     """Start the lab: build or reuse the host images, start one container per Linux host of
     the lab registry, publish each sshd on 127.0.0.1, write .fleet/lab/ (key, known_hosts,
     hosts.json). Idempotent: running it again repairs what is missing."""
@@ -125,7 +135,7 @@ def up(lab_registry: Path) -> None:
 
     inventory = _lab_inventory(lab_registry)
     with ProgressRenderer() as progress:
-        statuses = lab_up(_context(inventory, progress, lab_registry))
+        statuses = lab_up(_context(inventory, progress, lab_registry, {"mirror": mirror}))
     root = settings().paths.root
     data = {
         "hosts": [s.to_dict() for s in statuses],
@@ -193,22 +203,29 @@ def status(ctx: click.Context) -> None:
 Examples:
   fleet lab image                 # the base image
   fleet lab image base samba      # several variants
+  fleet lab image --mirror http://<local-mirror>/debian
   fleet --output json lab image samba
 """,
 )
 @click.argument("variants", nargs=-1)
-def image(variants: tuple[str, ...]) -> None:
+@MIRROR_OPTION
+def image(variants: tuple[str, ...], mirror: str | None) -> None:
     """Build (or find cached) the lab host images and print their references.
 
-    Images are tagged with the hash of their recipe; a recipe change rebuilds."""
+    Images are tagged with the hash of their recipe; a recipe change rebuilds. The base image
+    is debootstrap'ed from --mirror, FLEET_LAB_MIRROR or the first archive of this machine's
+    apt sources serving the image's Debian release."""
     from fleet.lab.image import ensure_image
 
     with ProgressRenderer() as progress:
-        refs = {v: ensure_image(v, progress) for v in (variants or ("base",))}
+        refs = {v: ensure_image(v, progress, mirror) for v in (variants or ("base",))}
     emit({"images": refs}, "\n".join(refs.values()))
 
 
-if (
-    __name__ == "__main__"
-):  # `python -m fleet.cli.lab_hosts image base` (Molecule's dependency step)
-    click.Group(commands={"image": image, "up": up, "down": down, "status": status})()
+if __name__ == "__main__":  # `python -m fleet.cli.lab_hosts image base` (Molecule's dependency)
+    import sys
+
+    from fleet.cli.main import main
+
+    # through fleet's own entry point, so errors get their message and exit code
+    sys.exit(main(["lab", *sys.argv[1:]]))

@@ -134,7 +134,8 @@ class ContainerHosts:
         # samba is built FROM base, so ensuring samba ensures base too: report base once
         variants = {h.variant for h in hosts}
         parents = {image.recipe(v).parent for v in variants} - {None}
-        refs = {v: image.ensure_image(v, ctx.progress) for v in sorted(variants - parents)}
+        mirror = ctx.options.get("mirror")
+        refs = {v: image.ensure_image(v, ctx.progress, mirror) for v in sorted(variants - parents)}
         refs.update({v: image.image_ref(v) for v in variants & parents})
         state.ensure_key(root)
         self._ensure_network(root)

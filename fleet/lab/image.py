@@ -1,7 +1,9 @@
 """The lab's host images, built here from Debian's archive (no registry pull).
 
 The base image is a debootstrap'ed Debian bookworm (systemd as PID 1, sshd, python3) imported
-into podman; variants (e.g. one with Samba pre-installed) are `podman build` layers FROM it.
+into podman, fetched from the archive `fleet.lab.mirror` finds (option, FLEET_LAB_MIRROR or this
+machine's apt sources); variants (e.g. one with Samba pre-installed) are `podman build` layers
+FROM it.
 Each image is tagged with the hash of its recipe, so an image is rebuilt only when its recipe
 changes; `localhost/fleet-lab-<variant>:current` also points at the newest build so Molecule
 scenarios can name a stable reference.
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fleet.errors import BadInput, FleetError
+from fleet.lab import mirror as mirrors
 from fleet.lab import podman
 from fleet.lab.progress import Event, ProgressFn, emitter
 
@@ -29,7 +32,6 @@ REPOSITORY = "localhost/fleet-lab-"
 # Benchmarks build cold images under another name so they never disturb the shared cache.
 REPOSITORY_ENV = "FLEET_LAB_IMAGE_PREFIX"
 SUITE = "bookworm"
-MIRROR = "http://deb.debian.org/debian"
 
 # What every lab host has: what Ansible, sshd and systemd need, plus the packages of the base
 # role so that Molecule converges offline.
@@ -43,6 +45,7 @@ BASE_PACKAGES = (
     "procps",
     "python3",
     "python3-apt",
+    "rsyslog",
     "sudo",
     "systemd",
     "systemd-sysv",
@@ -115,7 +118,9 @@ class Recipe:
             "containerfile": self.containerfile,
         }
         if self.parent is None:
-            doc.update(suite=SUITE, mirror=MIRROR)
+            # The mirror is not part of the recipe: the same suite and packages from another
+            # mirror are the same image (docs/decisions.md). It is recorded as a label instead.
+            doc.update(suite=SUITE)
         return doc
 
 
@@ -156,20 +161,26 @@ def current_ref(variant: str = "base") -> str:
     return f"{repository()}{variant}:current"
 
 
-def ensure_image(variant: str = "base", progress: ProgressFn | None = None) -> str:
-    """Build the image of `variant` unless it is cached; return its reference."""
+def ensure_image(
+    variant: str = "base", progress: ProgressFn | None = None, mirror: str | None = None
+) -> str:
+    """Build the image of `variant` unless it is cached; return its reference.
+
+    `mirror` (else FLEET_LAB_MIRROR, else the apt sources) is the Debian archive a base build
+    fetches from; it is looked up only when the base image has to be built."""
     say = emitter(progress)
     ref = image_ref(variant)
     r = recipe(variant)
+    mirrors.explicit(mirror)  # a bad URL is bad input even when the image is cached
     if r.parent is not None:
-        ensure_image(r.parent, progress)
+        ensure_image(r.parent, progress, mirror)
     with _build_lock():
         if podman.image_exists(ref):
             say(Event(f"image:{variant}", f"cached {ref}"))
         else:
             say(Event(f"image:{variant}", f"building {ref}"))
             if r.parent is None:
-                _build_base(r, ref, say)
+                _build_base(r, ref, say, mirrors.resolve(SUITE, mirror))
             else:
                 _build_variant(r, ref, image_ref(r.parent), say)
             say(Event(f"image:{variant}", f"built {ref}"))
@@ -196,7 +207,7 @@ def _build_lock() -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _build_base(r: Recipe, ref: str, say: ProgressFn) -> None:
+def _build_base(r: Recipe, ref: str, say: ProgressFn, mirror: mirrors.Mirror) -> None:
     debootstrap = shutil.which("debootstrap") or (
         "/usr/sbin/debootstrap" if Path("/usr/sbin/debootstrap").exists() else None
     )
@@ -209,6 +220,7 @@ def _build_base(r: Recipe, ref: str, say: ProgressFn) -> None:
             "building the lab base image needs root (debootstrap); run as root or use a prebuilt image"
         )
     stage = f"image:{r.variant}"
+    say(Event(stage, f"debootstrap {SUITE} from {mirror.shown} ({mirror.origin})"))
     work = Path(tempfile.mkdtemp(prefix="fleet-lab-rootfs-", dir="/var/tmp"))
     rootfs = work / "rootfs"
     try:
@@ -218,7 +230,7 @@ def _build_base(r: Recipe, ref: str, say: ProgressFn) -> None:
             "--include=" + ",".join(sorted(r.packages)),
             SUITE,
             str(rootfs),
-            MIRROR,
+            mirror.url,
         ]
         for step, line in enumerate(_stream(cmd), start=1):
             if line.startswith(("I:", "W:", "E:")):
@@ -230,12 +242,12 @@ def _build_base(r: Recipe, ref: str, say: ProgressFn) -> None:
         say(Event(stage, "configuring the root file system"))
         _check(["chroot", str(rootfs), "/bin/sh", "-c", r.script])
         say(Event(stage, f"importing into podman as {ref}"))
-        _import(rootfs, ref, r)
+        _import(rootfs, ref, r, mirror.shown)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _import(rootfs: Path, ref: str, r: Recipe) -> None:
+def _import(rootfs: Path, ref: str, r: Recipe, mirror_url: str) -> None:
     tar = subprocess.Popen(
         ["tar", "--numeric-owner", "--xattrs", "-C", str(rootfs), "-c", "."],
         stdout=subprocess.PIPE,
@@ -253,6 +265,8 @@ def _import(rootfs: Path, ref: str, r: Recipe) -> None:
                 f"LABEL io.fleet.lab.image={r.variant}",
                 "--change",
                 f"LABEL io.fleet.lab.recipe={recipe_hash(r.variant)}",
+                "--change",
+                f"LABEL io.fleet.lab.mirror={mirror_url}",
                 "-",
                 ref,
             ],

@@ -227,6 +227,9 @@ def test_host_key_checking_is_really_on(lab, tmp_path):
 # --------------------------------------------------------------------------------- crash, repair
 
 
+FORWARD_TASK = "Write the forwarding rule"  # role base, tasks/syslog.yml
+
+
 def test_plan_of_a_never_deployed_site_lists_changes_without_failing(lab):
     host = "pve1.0180120h.lab.fleet.test"
     # the premise: nothing has been deployed on this host yet (the admin account is missing)
@@ -239,8 +242,15 @@ def test_plan_of_a_never_deployed_site_lists_changes_without_failing(lab):
     assert site["failures"] == [] and site["totals"]["failed"] == 0, site["failures"]
     tasks = {(c["host"], c["task"]) for c in site["changed"]}
     assert (host, "Create the admin accounts") in tasks
-    # read-only: still no account
-    assert lab.podman("exec", lab.container(host), "id", "fleetadm", check=False).returncode != 0
+    # the log forwarding to the lab registry's syslog_server, as a diff of the file to write
+    forward = [c for c in site["changed"] if (c["host"], c["task"]) == (host, FORWARD_TASK)]
+    assert len(forward) == 1, tasks
+    assert 'target="127.0.0.1"' in forward[0]["diff"][0]["after"], forward
+    # read-only: still no account, no forwarding rule
+    container = lab.container(host)
+    assert lab.podman("exec", container, "id", "fleetadm", check=False).returncode != 0
+    rule = "/etc/rsyslog.d/90-fleet-forward.conf"
+    assert lab.podman("exec", container, "test", "-e", rule, check=False).returncode != 0
 
 
 def test_up_after_a_crash_repairs_the_lab(lab):

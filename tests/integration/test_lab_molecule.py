@@ -1,5 +1,9 @@
 """Molecule scenarios, run for real (podman, the lab image, testinfra), so CI can call them.
 
+The base scenario runs once (`molecule test --destroy never`); its kept instance then shows
+that verify is not vacuous (an admin account deleted after converge fails it), and destroy
+leaves nothing.
+
 Run: .venv/bin/pytest -m molecule tests/integration/test_lab_molecule.py
 """
 
@@ -52,10 +56,10 @@ def containers_named(name: str, env: dict[str, str]) -> list[str]:
     return [c["Names"][0] for c in json.loads(out or "[]")]
 
 
-def test_molecule_base_scenario_passes_offline(tmp_path):
-    env = molecule_env(tmp_path)
+def molecule(env: dict[str, str], *args: str) -> tuple[int, str]:
+    """`molecule ARGS… -s base` in the checkout: (exit code, stdout and stderr)."""
     proc = subprocess.run(
-        [str(VENV_BIN / "molecule"), "test", "-s", "base"],
+        [str(VENV_BIN / "molecule"), *args, "-s", "base"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -63,18 +67,63 @@ def test_molecule_base_scenario_passes_offline(tmp_path):
         timeout=1800,
         check=False,
     )
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, output[-6000:]
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def base_scenario(tmp_path_factory):
+    """`molecule test -s base`, its instance kept for the tests below and destroyed after."""
+    env = molecule_env(tmp_path_factory.mktemp("molecule-base"))
+    molecule(env, "destroy")  # leftovers of an interrupted run (`--destroy never` skips this)
+    rc, output = molecule(env, "test", "--destroy", "never")
+    yield env, rc, output
+    if containers_named(instance(env), env):  # test_destroy_leaves_nothing did not run
+        molecule(env, "destroy")
+
+
+def instance(env: dict[str, str]) -> str:
+    return f"fleet-molecule-base-{env['FLEET_MOLECULE_ID']}"
+
+
+def test_molecule_base_scenario_passes_offline(base_scenario):
+    env, rc, output = base_scenario
+    assert rc == 0, output[-6000:]
     # converge changed the host, the idempotence run (a second converge) changed nothing
-    host = f"fleet-molecule-base-{env['FLEET_MOLECULE_ID']}"
-    recaps = re.findall(rf"{re.escape(host)}\s*:\s*ok=(\d+)\s+changed=(\d+)", output)
-    assert len(recaps) == 2, recaps
-    (_, converge_changed), (_, second_changed) = recaps
+    recaps = re.findall(rf"{re.escape(instance(env))}\s*:\s*ok=(\d+)\s+changed=(\d+)", output)
+    # prepare (the stand-in syslog collector), converge, idempotence
+    assert len(recaps) == 3, recaps
+    _, (_, converge_changed), (_, second_changed) = recaps
     assert int(converge_changed) > 0 and int(second_changed) == 0, recaps
-    # the testinfra checks ran and passed
-    verified = re.search(r"=+ (\d+) passed", output)
-    assert verified and int(verified.group(1)) >= 6, output[-3000:]
-    assert not re.search(r"\d+ (failed|error)", output)
+    # every testinfra check ran (none skipped: the scenario has a collector, admin accounts…)
+    verified = re.search(r"=+ (\d+) passed in", output)
+    assert verified and int(verified.group(1)) >= 8, output[-3000:]
+    assert not re.search(r"\d+ (failed|error|skipped)", output)
     assert re.search(r"^base\s*:\s*actions=\d+.*\bfailed=0", output, re.M), output[-2000:]
-    # destroy left nothing
-    assert containers_named(f"fleet-molecule-base-{env['FLEET_MOLECULE_ID']}", env) == []
+
+
+def test_verify_fails_when_an_admin_account_is_missing(base_scenario):
+    """The checks are not vacuous: an account removed after converge fails verify."""
+    env, rc, output = base_scenario
+    assert rc == 0, "the scenario did not pass: see test_molecule_base_scenario_passes_offline"
+    removed = subprocess.run(
+        ["podman", "exec", instance(env), "userdel", "--remove", "bob"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert removed.returncode == 0, removed.stderr
+    rc, output = molecule(env, "verify")
+    assert rc != 0, output[-3000:]
+    failed = set(re.findall(r"^FAILED \S+::(\w+)", output, re.M))
+    assert failed == {"test_admin_accounts_exist_with_their_key", "test_admin_group_has_sudo"}, (
+        output[-3000:]
+    )
+    assert "AssertionError: bob" in output, output[-3000:]
+
+
+def test_destroy_leaves_nothing(base_scenario):
+    env, _, _ = base_scenario
+    rc, output = molecule(env, "destroy")
+    assert rc == 0, output[-3000:]
+    assert containers_named(instance(env), env) == []

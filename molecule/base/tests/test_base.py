@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import time
+import uuid
+
+import pytest
+
+FORWARD_RULE = "/etc/rsyslog.d/90-fleet-forward.conf"  # role base, tasks/syslog.yml
 # sshd -T prints the historical alias for prohibit-password
 SSHD_ALIASES = {"prohibit-password": "without-password"}
 
@@ -24,7 +30,9 @@ def test_chrony_runs_with_the_registry_servers(host, expected):
     assert chrony.is_running
     assert chrony.is_enabled
     conf = host.file("/etc/chrony/chrony.conf").content_string
-    servers = [line.split()[1] for line in conf.splitlines() if line.startswith(("server ", "pool "))]
+    servers = [
+        line.split()[1] for line in conf.splitlines() if line.startswith(("server ", "pool "))
+    ]
     assert servers == list(expected["ntp_servers"])
     # chronyd answers its control socket and knows exactly those sources
     sources = host.check_output("chronyc -n sources")
@@ -37,6 +45,39 @@ def test_journal_size_is_limited(host, expected):
     assert conf.exists
     assert f"SystemMaxUse={expected['journald_max_use']}" in conf.content_string.splitlines()
     assert host.service("systemd-journald").is_running
+
+
+def test_logs_are_forwarded_to_the_syslog_server(host, expected):
+    rule = host.file(FORWARD_RULE)
+    if not expected["syslog_server"]:
+        assert not rule.exists, "no syslog_server in the inventory, yet a forwarding rule"
+        return
+    text = rule.content_string
+    assert f'target="{expected["syslog_server"]}"' in text, text
+    assert f'port="{expected["syslog_port"]}"' in text, text
+    assert f'protocol="{expected["syslog_protocol"]}"' in text, text
+    assert 'type="omfwd"' in text
+    assert 'queue.type="LinkedList"' in text  # its own queue: a dead collector blocks nothing
+    rsyslog = host.service("rsyslog")
+    assert rsyslog.is_running
+    assert rsyslog.is_enabled
+    # the whole configuration (rsyslog.conf and its includes) is valid
+    check = host.run("/usr/sbin/rsyslogd -N1")
+    assert check.rc == 0, check.stderr
+
+
+def test_a_logged_message_reaches_the_collector(host, expected, hostvars):
+    """Where the test collector's capture file is known (Molecule's stand-in collector)."""
+    capture = hostvars.get("fleet_test_syslog_capture")
+    if not capture:
+        pytest.skip("no test collector here (fleet_test_syslog_capture): checked under Molecule")
+    token = f"fleet-verify-{uuid.uuid4().hex}"
+    host.run_expect([0], f"logger -t fleet-verify {token}")
+    for _ in range(60):  # a bounded wait for delivery, not a timing assertion
+        if host.run(f"grep -q {token} {capture}").rc == 0:
+            return
+        time.sleep(1)
+    pytest.fail(f"{token} logged but not received by the collector ({capture})")
 
 
 def test_sshd_is_hardened(host, expected):
