@@ -9,8 +9,8 @@ import pytest
 from fleet.cli.main import main
 from fleet.errors import BadInput
 from fleet.lab import image, mirror
-from fleet.lab.components import LabContext
 from fleet.lab.hosts import ContainerHosts
+from fleet.lab.parts import LabContext
 
 ARCHIVE = "http://mirror.example.org/debian"
 SECURITY = "http://security.example.org/debian-security"
@@ -213,7 +213,7 @@ def test_cli_bad_mirror_exits_3(capsys, no_podman):
 
 
 def test_lab_up_hands_the_mirror_to_the_image_build(monkeypatch, tmp_path):
-    import fleet.lab.components as components
+    import fleet.lab.control as components
 
     seen = {}
 
