@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "runs": "fleet.cli.runs:runs",
     "components": "fleet.cli.components:components",
     "backups": "fleet.cli.backups:backups",
+    "versions": "fleet.cli.versions:versions",
     "lab": "fleet.cli.lab:lab",
 }
 # One-line summaries for `fleet --help`, so listing commands imports none of them.
@@ -43,6 +44,7 @@ SUMMARIES: dict[str, str] = {
     "runs": "Run history.",
     "components": "The site components, in deploy order.",
     "backups": "Device configuration history (git).",
+    "versions": "Versions per site, spread, out of range (exit 2).",
     "lab": "The embedded lab: hosts in podman, API simulators.",
     "up": "Build the image if needed and start the lab.",
     "down": "Remove everything the lab made.",
