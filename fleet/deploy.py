@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fleet.errors import BadInput, FleetError
-from fleet.history import History, HistoryRecorder, Streak
+from fleet.history import History, HistoryRecorder, HistoryView
 from fleet.inventory import load_overlay, site_files
 from fleet.paths import Paths
 from fleet.registry import Registry
@@ -127,7 +127,7 @@ def check_playbook(spec: RunSpec, paths: Paths) -> None:
 @dataclass
 class Converged:
     run: FleetRun
-    streaks: dict[str, Streak]  # sites drifting since (from the history, every mode)
+    history: HistoryView  # since when sites drift, what changed since their previous check
     written: list[tuple[str, Path]]  # reports written: (kind, path)
 
 
@@ -176,11 +176,11 @@ def converge(
         pilots=pilots,
         max_fail_percent=request.max_fail_percent,
     )
-    streaks = history.drift_streaks([r.site for r in run.sites])
+    view = history.view(run)
     try:
-        written = write_reports(run, registry, streaks, request.reports)
+        written = write_reports(run, registry, view, request.reports)
     except OSError as exc:
         raise FleetError(
             f"run {run.run_id} finished but a report could not be written: {exc}"
         ) from exc
-    return Converged(run=run, streaks=streaks, written=written)
+    return Converged(run=run, history=view, written=written)

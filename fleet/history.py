@@ -104,6 +104,34 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 @dataclass
+class DriftChange:
+    """One site's drift items against its previous completed check run: the morning view."""
+
+    site: str
+    previous_run: str | None  # None: no earlier check of this site (everything is new)
+    new: list[dict]
+    resolved: list[dict]
+    still: list[dict]
+
+    def to_dict(self) -> dict:
+        return {
+            "previous_run": self.previous_run,
+            "new": self.new,
+            "resolved": self.resolved,
+            "still": self.still,
+        }
+
+
+@dataclass
+class HistoryView:
+    """What the history says about a run's sites, for the reports: since when each drifts,
+    and what changed since its previous check (new, resolved, still drifting)."""
+
+    streaks: dict[str, Streak]
+    changes: dict[str, DriftChange]
+
+
+@dataclass
 class Streak:
     site: str
     since: str  # started time of the first run of the current drifting streak
@@ -386,6 +414,51 @@ class History:
         with self.connect() as conn:
             rows = conn.execute(query + " ORDER BY site, name, host", args).fetchall()
         return [dict(row) for row in rows]
+
+    def drift_changes(self, run: FleetRun) -> dict[str, DriftChange]:
+        """For each site of a check run that completed (drift or in sync): its drift items
+        against those of the site's previous completed check run — new, resolved, still
+        drifting. An item is identified by host, component and task (the managed object)."""
+        found = {}
+        with self.connect() as conn:
+            for result in run.sites:
+                if run.mode != "check" or result.status not in (DRIFT, OK):
+                    continue
+                now = [(c.host, c.component, c.task) for c in result.changed]
+                row = conn.execute(
+                    "SELECT run_id FROM site_results WHERE site = ? AND mode = 'check'"
+                    " AND status IN (?, ?) AND run_id != ? AND started < ?"
+                    " ORDER BY started DESC, run_id DESC LIMIT 1",
+                    (result.site, DRIFT, OK, run.run_id, result.started or run.started),
+                ).fetchone()
+                before: list[tuple] = []
+                if row is not None:
+                    before = [
+                        tuple(r)
+                        for r in conn.execute(
+                            "SELECT host, component, task FROM drift_items"
+                            " WHERE run_id = ? AND site = ?",
+                            (row["run_id"], result.site),
+                        )
+                    ]
+
+                def items(keys) -> list[dict]:
+                    return [dict(zip(("host", "component", "task"), k, strict=True)) for k in keys]
+
+                found[result.site] = DriftChange(
+                    site=result.site,
+                    previous_run=row["run_id"] if row is not None else None,
+                    new=items(k for k in now if k not in before),
+                    resolved=items(k for k in before if k not in now),
+                    still=items(k for k in now if k in before),
+                )
+        return found
+
+    def view(self, run: FleetRun) -> HistoryView:
+        return HistoryView(
+            streaks=self.drift_streaks([r.site for r in run.sites]),
+            changes=self.drift_changes(run),
+        )
 
     def drift_streaks(self, sites: list[str]) -> dict[str, Streak]:
         found = {}

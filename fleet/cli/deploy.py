@@ -206,8 +206,8 @@ def run_command(command: str, opts: dict) -> int:
     for kind, path in done.written:
         log(f"{kind}: {path}")
     emit(
-        json_document(done.run, done.streaks),
-        functools.partial(render_text, done.run, done.streaks),
+        json_document(done.run, done.history),
+        functools.partial(render_text, done.run, done.history.streaks),
     )
     return done.run.exit_code
 

@@ -96,8 +96,8 @@ def show(run_id: str, state_db: Path | None) -> None:
         raise BadInput(f"no run {run_id!r} in {history.path} (see `fleet runs list`)")
     if history.run_status(run_id) == "running":
         run.interrupted = False  # still going: show what is known so far
-    streaks = history.drift_streaks([r.site for r in run.sites])
-    data = json_report.build(run, streaks)
+    view = history.view(run)
+    data = json_report.build(run, view)
     data["status"] = history.run_status(run_id)
 
     def text() -> None:
@@ -107,6 +107,6 @@ def show(run_id: str, state_db: Path | None) -> None:
             f"run {run.run_id}: {run.command} ({run.mode}) by {run.user or '?'}, "
             f"{run.started} → {run.finished or '…'}, status {data['status']}"
         )
-        render_text(run, streaks)
+        render_text(run, view.streaks)
 
     emit(data, text)

@@ -16,7 +16,8 @@ class ReportTargets:
     json: Path | None = None
 
 
-def write_reports(run, registry, streaks, targets: ReportTargets) -> list[tuple[str, Path]]:
+def write_reports(run, registry, history, targets: ReportTargets) -> list[tuple[str, Path]]:
+    """`history`: the HistoryView of the run (streaks, changes since the previous check)."""
     """Write the reports asked for; returns (kind, path) of each one written."""
     from fleet.report import html, json_report, junit, prometheus
 
@@ -26,15 +27,15 @@ def write_reports(run, registry, streaks, targets: ReportTargets) -> list[tuple[
             uai: html.SiteInfo(site.name, site.department, site.city)
             for uai, site in registry.sites.items()
         }
-        html.write(run, targets.html, infos, streaks)
+        html.write(run, targets.html, infos, history)
         written.append(("HTML report", targets.html))
     if targets.junit:
         junit.write(run, targets.junit)
         written.append(("JUnit XML", targets.junit))
     if targets.metrics:
-        prometheus.write(run, targets.metrics)
+        prometheus.write(run, targets.metrics, history)
         written.append(("Prometheus textfile", targets.metrics))
     if targets.json:
-        json_report.write(run, targets.json, streaks)
+        json_report.write(run, targets.json, history)
         written.append(("JSON report", targets.json))
     return written

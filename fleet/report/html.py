@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from fleet.fsutil import atomic_write
-from fleet.history import Streak
+from fleet.history import DriftChange, HistoryView
 from fleet.report.diff import diffs_text
 from fleet.report.summaries import component_summaries
 from fleet.runner.result import FleetRun, RunResult
@@ -72,6 +72,7 @@ class SiteView:
     info: SiteInfo
     since: str | None
     drift: list[dict] = field(default_factory=list)
+    change: DriftChange | None = None  # against the site's previous check
 
 
 def department_of(uai: str, info: SiteInfo) -> int:
@@ -84,13 +85,17 @@ def department_of(uai: str, info: SiteInfo) -> int:
 def context(
     run: FleetRun,
     sites: dict[str, SiteInfo] | None = None,
-    streaks: dict[str, Streak] | None = None,
+    history: HistoryView | None = None,
 ) -> dict:
-    sites, streaks = sites or {}, streaks or {}
+    sites = sites or {}
+    streaks = history.streaks if history else {}
+    changes = history.changes if history else {}
     views = []
     for result in run.sites:
         info = sites.get(result.site, SiteInfo())
         streak = streaks.get(result.site)
+        change = changes.get(result.site)
+        new = {(d["host"], d["component"], d["task"]) for d in change.new} if change else set()
         drift = []
         for c in result.changed:
             text = diffs_text(c.diff)
@@ -102,9 +107,10 @@ def context(
                     "action": c.action,
                     "diff": text,
                     "lines": diff_lines(text),
+                    "new": (c.host, c.component, c.task) in new,
                 }
             )
-        views.append(SiteView(result, info, streak.since if streak else None, drift))
+        views.append(SiteView(result, info, streak.since if streak else None, drift, change))
     departments: dict[int, list[SiteView]] = {}
     for view in views:
         departments.setdefault(department_of(view.result.site, view.info), []).append(view)
@@ -121,6 +127,12 @@ def context(
         "counts": sorted(counts.items()),
         "summaries": component_summaries(run),
         "labels": STATUS_LABEL,
+        "changes": {
+            "new": [(s, d) for s, c in sorted(changes.items()) for d in c.new],
+            "resolved": [(s, d) for s, c in sorted(changes.items()) for d in c.resolved],
+            "still": sum(len(c.still) for c in changes.values()),
+            "compared": sum(1 for c in changes.values() if c.previous_run),
+        },
     }
 
 
@@ -131,7 +143,7 @@ def _template_source(name: str) -> str:
 def render(
     run: FleetRun,
     sites: dict[str, SiteInfo] | None = None,
-    streaks: dict[str, Streak] | None = None,
+    history: HistoryView | None = None,
 ) -> str:
     import jinja2
 
@@ -142,8 +154,8 @@ def render(
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return env.get_template(TEMPLATE).render(**context(run, sites, streaks))
+    return env.get_template(TEMPLATE).render(**context(run, sites, history))
 
 
-def write(run: FleetRun, path: Path, sites=None, streaks=None) -> None:
-    atomic_write(path, render(run, sites, streaks))
+def write(run: FleetRun, path: Path, sites=None, history: HistoryView | None = None) -> None:
+    atomic_write(path, render(run, sites, history))

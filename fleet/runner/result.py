@@ -6,6 +6,7 @@ Plain dataclasses with `to_dict()`; the reports and the history are built from t
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 
 from fleet.errors import EXIT_CHANGES, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_LOCKED, EXIT_OK
 
@@ -210,6 +211,15 @@ class FleetRun:
     interrupted: bool = False
     stopped: str = ""  # why a rollout stopped early, if it did
     killed: bool = False  # (history) the fleet process died before the run ended
+
+    @property
+    def seconds(self) -> float:
+        """Wall time of the whole run, from its start and finish stamps (0 if unknown)."""
+        try:
+            end, start = datetime.fromisoformat(self.finished), datetime.fromisoformat(self.started)
+        except (TypeError, ValueError):
+            return 0.0
+        return (end - start).total_seconds()
 
     def by_status(self, *statuses: str) -> list[RunResult]:
         return [r for r in self.sites if r.status in statuses]

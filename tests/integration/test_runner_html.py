@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from fleet.history import Streak
+from fleet.history import HistoryView, Streak
 from fleet.report import html
 from fleet.runner.events import parse_events
 from fleet.runner.result import LOCKED, FleetRun, RunResult
@@ -120,7 +120,7 @@ def chromium():
 def test_report_renders_in_headless_chromium_without_console_messages(chromium, tmp_path):
     run, infos, streaks = sample_run()
     page = tmp_path / "drift.html"
-    html.write(run, page, infos, streaks)
+    html.write(run, page, infos, HistoryView(streaks, {}))
     png = tmp_path / "drift.png"
     stderr = screenshot(page, png, tmp_path / "profile")
     assert png.stat().st_size > 10_000  # a blank page is a few kB

@@ -232,7 +232,7 @@ def test_the_terminal_summary_shows_outcomes_and_component_summaries(
     request = Request(spec=RunSpec.build("plan", component="printing"))
     done = converge(paths, registry, request, ["0450050K"])
     assert done.run.exit_code == 0  # `command` does not run in check mode: nothing pending
-    render_text(done.run, done.streaks)
+    render_text(done.run, done.history.streaks)
     out = capsys.readouterr().out
     assert "printing" in out.splitlines()[out.splitlines().index("components") + 1]
     assert "Print queues" in out and "0450050K  1" in out

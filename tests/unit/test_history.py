@@ -222,3 +222,32 @@ def test_a_killed_drift_never_counts_as_no_drift(tmp_path):
     History(db, tmp_path / "runs")
     streak = history.drift_streak("A")
     assert streak is not None and streak.run_id == "d1" and streak.runs == 1
+
+
+def test_drift_changes_compare_each_site_with_its_previous_completed_check(tmp_path):
+    history = History(tmp_path / "state.db")
+
+    def check(run_id: str, started: str, items: dict[str, list[str]], statuses=None):
+        run = FleetRun(run_id=run_id, command="drift", mode="check", started=started)
+        history.start_run(run)
+        for site, tasks in items.items():
+            status = (statuses or {}).get(site) or ("drift" if tasks else "ok")
+            result = RunResult(site=site, mode="check", status=status, started=started)
+            result.changed = [ChangedTask("h", t, "copy", "base") for t in tasks]
+            history.record_site(run_id, result)
+            run.sites.append(result)
+        return run
+
+    check("n1", "2026-05-01T02:00:00+00:00", {"A": ["motd", "ntp"], "B": []})
+    check("n2", "2026-05-02T02:00:00+00:00", {"A": [], "B": []}, {"A": "unreachable"})
+    run = check("n3", "2026-05-03T02:00:00+00:00", {"A": ["ntp", "sshd"], "B": ["ntp"], "C": []})
+    changes = history.drift_changes(run)
+    # A's previous completed check is n1 (n2 was unreachable: it says nothing)
+    assert changes["A"].previous_run == "n1"
+    assert [d["task"] for d in changes["A"].new] == ["sshd"]
+    assert [d["task"] for d in changes["A"].resolved] == ["motd"]
+    assert [d["task"] for d in changes["A"].still] == ["ntp"]
+    assert changes["B"].previous_run == "n2" and [d["task"] for d in changes["B"].new] == ["ntp"]
+    assert changes["C"].previous_run is None and changes["C"].new == []
+    deploy = FleetRun(run_id="d", command="deploy", mode="apply", started="2026-05-04")
+    assert history.drift_changes(deploy) == {}

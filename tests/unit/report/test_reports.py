@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fleet.history import Streak
+from fleet.history import HistoryView, Streak
 from fleet.report import html, json_report, junit, prometheus
 from fleet.runner.events import parse_events
 from fleet.runner.result import FleetRun, RunResult
@@ -50,7 +50,9 @@ def drift_run() -> FleetRun:
     return run
 
 
-STREAKS = {"0450050K": Streak("0450050K", "2026-05-07T02:00:00+00:00", "r0", 4)}
+STREAKS = HistoryView(
+    streaks={"0450050K": Streak("0450050K", "2026-05-07T02:00:00+00:00", "r0", 4)}, changes={}
+)
 
 
 def test_json_report_follows_the_documented_schema(drift_run):
