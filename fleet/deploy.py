@@ -59,11 +59,9 @@ class Selection:
     note: str = ""  # e.g. why --changed-since picked nothing
 
 
-def select_sites(
-    registry: Registry, target: Target, cwd: Path, project_root: Path | None = None
-) -> Selection:
+def select_sites(registry: Registry, target: Target, project_root: Path | None = None) -> Selection:
     """SITE… | --all | --changed-since REF → UAIs (registry order); unknown sites → BadInput.
-    `cwd` is where git runs; `project_root` (default `cwd`) where roles/playbooks live."""
+    `project_root`: where roles and playbooks live (their changes affect every site)."""
     chosen = [bool(target.sites), target.all_sites, target.changed_since is not None]
     if sum(chosen) != 1:
         raise BadInput("give sites (UAIs), --all or --changed-since REF (exactly one of them)")
@@ -72,7 +70,7 @@ def select_sites(
         return Selection([s for s in known if registry.sites[s].state.value != "decommissioned"])
     if target.changed_since is not None:
         affected = sites_changed_since(
-            target.changed_since, cwd, Path(registry.root), known, project_root
+            target.changed_since, Path(registry.root), known, project_root
         )
         if not affected.sites:
             return Selection([], f"no site is affected by changes since {target.changed_since}")

@@ -164,7 +164,7 @@ def run_command(command: str, opts: dict) -> int:
         command_line=_command_line(),
     )
     registry = load_registry(cfg.registry_path)
-    selection = select_sites(registry, request.target, Path.cwd(), cfg.paths.root)
+    selection = select_sites(registry, request.target, cfg.paths.root)
     if selection.note:
         log(selection.note)
     if not selection.sites:

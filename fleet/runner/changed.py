@@ -109,12 +109,15 @@ def _relative(path: Path, top: Path, what: str) -> str:
 
 
 def sites_changed_since(
-    ref: str, cwd: Path, registry_root: Path, known: list[str], project_root: Path | None = None
+    ref: str, registry_root: Path, known: list[str], project_root: Path | None = None
 ) -> Affected:
-    paths, top = changed_files(ref, cwd)
+    """The registry's own repository decides (it may not be the fleet project's: an operator's
+    registry repository, checked out by its CI pipeline); `project_root` counts too when it
+    is inside that repository."""
+    paths, top = changed_files(ref, Path(registry_root))
     registry_dir = _relative(registry_root, top, "registry")
-    project = Path(project_root if project_root is not None else cwd).resolve()
-    inside = project.is_relative_to(top.resolve())
+    project = Path(project_root).resolve() if project_root is not None else None
+    inside = project is not None and project.is_relative_to(top.resolve())
     project_dir = _relative(project, top, "project") if inside else None
     allocation_changes = None
     allocations = f"{registry_dir}/{ALLOCATIONS}" if registry_dir != "." else ALLOCATIONS

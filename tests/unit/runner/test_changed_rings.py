@@ -83,7 +83,7 @@ def test_changed_since_reads_git(tmp_path):
     _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "base")
     (repo / REG / "sites" / "0280050B.yml").write_text("uai: 0280050B\nname: changed\n")
     (repo / "README.md").write_text("y\n")
-    affected = sites_changed_since("HEAD", repo, repo / REG, KNOWN)
+    affected = sites_changed_since("HEAD", repo / REG, KNOWN, repo)
     assert affected.sites == ["0280050B"]
     assert affected.reasons == {"0280050B": [f"{REG}/sites/0280050B.yml"]}
     # an allocation edited by hand re-addresses that site only; a new allocation is a new site
@@ -91,11 +91,11 @@ def test_changed_since_reads_git(tmp_path):
     _git(repo, "add", ".")
     _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "a")
     (repo / REG / "allocations.yml").write_text("sites: {0180050A: 0, 0280050B: 1, 0450050K: 7}\n")
-    assert sites_changed_since("HEAD", repo, repo / REG, KNOWN).sites == ["0450050K"]
+    assert sites_changed_since("HEAD", repo / REG, KNOWN, repo).sites == ["0450050K"]
     with pytest.raises(BadInput, match="no-such-ref"):
-        sites_changed_since("no-such-ref", repo, repo / REG, KNOWN)
+        sites_changed_since("no-such-ref", repo / REG, KNOWN, repo)
     with pytest.raises(BadInput, match="not a git revision"):
-        sites_changed_since("--output=/tmp/x", repo, repo / REG, KNOWN)
+        sites_changed_since("--output=/tmp/x", repo / REG, KNOWN, repo)
 
 
 SITES = [f"S{i:02d}" for i in range(10)]
