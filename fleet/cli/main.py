@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "components": "fleet.cli.components:components",
     "backups": "fleet.cli.backups:backups",
     "versions": "fleet.cli.versions:versions",
+    "nightly": "fleet.cli.nightly:nightly",
     "lab": "fleet.cli.lab:lab",
 }
 # One-line summaries for `fleet --help`, so listing commands imports none of them.
@@ -45,6 +46,7 @@ SUMMARIES: dict[str, str] = {
     "components": "The site components, in deploy order.",
     "backups": "Device configuration history (git).",
     "versions": "Versions per site, spread, out of range (exit 2).",
+    "nightly": "The nightly drift check as systemd units.",
     "lab": "The embedded lab: hosts in podman, API simulators.",
     "up": "Build the image if needed and start the lab.",
     "down": "Remove everything the lab made.",
