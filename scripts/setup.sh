@@ -31,7 +31,7 @@ want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing Python dependencies into .venv" >&2
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e '.[test,lab]'
+  .venv/bin/python -m pip install -q -e '.[test,lab,accelerate]'
   echo "$want" > "$stamp"
 fi
 echo "setup: ready (.venv, podman $(podman --version 2>/dev/null | awk '{print $3}'))" >&2

@@ -80,6 +80,12 @@ def common_options(func):
             help="An extra variable (not for secrets: use vault files).",
         ),
         click.option(
+            "--accelerate",
+            is_flag=True,
+            help="Run tasks with the mitogen strategy (opt-in, much faster on SSH hosts; "
+            "limits in docs/runner.md). Needs `pip install 'fleet[accelerate]'`.",
+        ),
+        click.option(
             "--parallel",
             type=click.IntRange(min=1),
             default=None,
@@ -148,6 +154,7 @@ def run_command(command: str, opts: dict) -> int:
             skip_tags=_split(opts["skip_tags"]),
             extra_vars=_extra_vars(opts["extra_vars"]),
             allow_destroy=opts.get("allow_destroy", False),
+            accelerate=opts["accelerate"],
         ),
         target=Target(list(opts["sites"]), opts["all_sites"], opts["changed_since"]),
         parallel=opts["parallel"],

@@ -37,6 +37,7 @@ class RunSpec:
     tags: tuple[str, ...] = ()
     skip_tags: tuple[str, ...] = ()
     extra_vars: dict = field(default_factory=dict)
+    accelerate: bool = False  # the mitogen strategy (opt-in, docs/runner.md "Accelerated mode")
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -60,6 +61,7 @@ class RunSpec:
         skip_tags: tuple[str, ...] = (),
         extra_vars: dict | None = None,
         allow_destroy: bool = False,
+        accelerate: bool = False,
     ) -> RunSpec:
         """The spec of a CLI command: plan and drift run in check mode; roles delete what they
         manage only when `fleet_allow_destroy` is true, which only a real deploy can ask for."""
@@ -78,6 +80,7 @@ class RunSpec:
             tags=tags,
             skip_tags=skip_tags,
             extra_vars=found,
+            accelerate=accelerate,
         )
 
     @property

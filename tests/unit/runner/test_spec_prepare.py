@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import stat
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -167,3 +168,25 @@ def test_allow_destroy_reaches_the_playbook_only_on_a_real_deploy(command, check
 def test_fleet_allow_destroy_cannot_come_in_through_extra_vars():
     with pytest.raises(BadInput, match="--allow-destroy"):
         RunSpec.build("deploy", extra_vars={"fleet_allow_destroy": "true"})
+
+
+def test_accelerate_points_ansible_at_the_mitogen_strategy(tmp_path, project):
+    site_dir = prepare_site_dir(RunSpec(accelerate=True), SITE, tmp_path / "X", project, "r1")
+    env = yaml.safe_load((site_dir.path / "env" / "envvars").read_text())
+    assert env["ANSIBLE_STRATEGY"] == "mitogen_linear"
+    assert (Path(env["ANSIBLE_STRATEGY_PLUGINS"]) / "mitogen_linear.py").is_file()
+    plain = prepare_site_dir(RunSpec(), SITE, tmp_path / "Y", project, "r1")
+    assert "ANSIBLE_STRATEGY" not in yaml.safe_load((plain.path / "env" / "envvars").read_text())
+
+
+def test_accelerate_without_mitogen_is_bad_input(tmp_path, project, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "ansible_mitogen" else real(name, *a),
+    )
+    with pytest.raises(BadInput, match=r"fleet\[accelerate\]"):
+        prepare_site_dir(RunSpec(accelerate=True), SITE, tmp_path / "X", project, "r1")
