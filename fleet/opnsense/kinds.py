@@ -17,9 +17,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-try:  # under Ansible: the module_utils copy of values.py
+if __name__.startswith("ansible."):  # run by Ansible: the module_utils copies
     from ansible.module_utils.fleet_opnsense_values import is_marked, leaf, normal, unmarked
-except ImportError:
+else:
     from fleet.opnsense.values import is_marked, leaf, normal, unmarked
 
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-try:  # under Ansible: the module_utils copies
+if __name__.startswith("ansible."):  # run by Ansible: the module_utils copies
     from ansible.module_utils.fleet_opnsense_kinds import Kind
     from ansible.module_utils.fleet_opnsense_values import encode
-except ImportError:
+else:
     from fleet.opnsense.kinds import Kind
     from fleet.opnsense.values import encode
 

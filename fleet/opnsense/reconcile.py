@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-try:  # under Ansible: the module_utils copies
+if __name__.startswith("ansible."):  # run by Ansible: the module_utils copies
     from ansible.module_utils.fleet_opnsense_api import SAFETY, ApiError, Client, Unreachable
     from ansible.module_utils.fleet_opnsense_firmware import Firmware
     from ansible.module_utils.fleet_opnsense_kinds import (
@@ -55,7 +55,7 @@ try:  # under Ansible: the module_utils copies
         normal,
         section,
     )
-except ImportError:
+else:
     from fleet.opnsense.api import SAFETY, ApiError, Client, Unreachable
     from fleet.opnsense.firmware import Firmware
     from fleet.opnsense.kinds import (
