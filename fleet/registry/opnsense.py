@@ -359,7 +359,7 @@ def check_site(region: Any, site: Any, shown: str) -> list[Problem]:
     for i, vlan in enumerate(fw.dhcp.vlans or []):
         if vlan not in vlans:
             add(f"dhcp.vlans[{i}]", f"unknown VLAN {vlan!r} (valid: {valid})")
-    for vlan, pools in fw.dhcp.pools.items():
+    for vlan in fw.dhcp.pools:
         if vlan not in dhcp_vlans:
             add(f"dhcp.pools.{vlan}", f"VLAN {vlan!r} has no DHCP subnet (DHCP VLANs: "
                 f"{', '.join(dhcp_vlans) or 'none'})")  # fmt: skip
