@@ -40,6 +40,7 @@ class Change:
     after: dict[str, str] = field(default_factory=dict)
     identity: str = ""
     note: str = ""
+    restore: dict[str, str] = field(default_factory=dict)  # the API values to put back (undo)
 
     def to_dict(self) -> dict[str, Any]:
         data = {"action": self.action, "kind": self.kind, "object": self.name}
@@ -81,6 +82,14 @@ class Plan:
                 before[change.name] = dict(change.before)
                 after[change.name] = dict(change.after)
         return {"before": before, "after": after}
+
+
+def shown(kind: Kind, values: dict[str, str]) -> dict[str, Any]:
+    """Values as a diff shows them: newline lists as lists of entries."""
+    return {
+        f: [e for e in v.split("\n") if e] if kind.fields.get(f) == "lines" else v
+        for f, v in values.items()
+    }
 
 
 def wanted(kind: Kind, item: dict[str, Any]) -> dict[str, str]:
@@ -126,7 +135,16 @@ def plan(
                 else "removed from the registry: deleted by deploy --allow-destroy"
             )
             deletions.append(
-                Change(DELETE, kind.name, label, uuid, before=norm, identity=name, note=note)
+                Change(
+                    DELETE,
+                    kind.name,
+                    label,
+                    uuid,
+                    before=shown(kind, norm),
+                    identity=name,
+                    note=note,
+                    restore=norm,
+                )  # fmt: skip
             )
         if not allow_destroy:
             result.stale.append(label)
@@ -152,9 +170,10 @@ def plan(
                         label,
                         uuid,
                         body={f: body[f] for f in differ},
-                        before={f: have.get(f, "") for f in differ},
-                        after={f: want[f] for f in differ},
+                        before=shown(kind, {f: have.get(f, "") for f in differ}),
+                        after=shown(kind, {f: want[f] for f in differ}),
                         identity=name,
+                        restore={f: have.get(f, "") for f in differ},
                     )
                 )
             continue

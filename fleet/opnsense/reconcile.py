@@ -181,7 +181,7 @@ def _undo(client: Client, kinds: dict[str, Kind], done: list[Change], resolve=No
     for change in reversed(done):
         try:
             if change.kind == KEA_GENERAL.name:
-                client.write("kea/dhcpv4/set", {"dhcpv4": {"general": change.before}})
+                client.write("kea/dhcpv4/set", {"dhcpv4": {"general": change.restore}})
                 continue
             if change.action == MOVE:
                 continue  # order is not a state to restore; the rules themselves are
@@ -189,11 +189,11 @@ def _undo(client: Client, kinds: dict[str, Kind], done: list[Change], resolve=No
             if change.action == ADD and change.uuid:
                 client.write(kind.path(2, change.uuid))
             elif change.action == UPDATE:
-                back = {f: change.before.get(f, "") for f in change.body}
+                back = {f: change.restore.get(f, "") for f in change.body}
                 back = resolve(back) if resolve is not None and "subnet" in back else back
                 client.write(kind.path(1, change.uuid), {kind.post_key: nest(back)})
             elif change.action == DELETE:
-                back = dict(change.before)
+                back = dict(change.restore)
                 back = resolve(back) if resolve is not None and "subnet" in back else back
                 client.write(kind.path(0), {kind.post_key: nest(back)})
         except ApiError as exc:
@@ -379,6 +379,7 @@ def dhcp(
                     KEA_GENERAL.title,
                     body={f: want[f] for f in differ},
                     before={f: normal(KEA_GENERAL.fields[f], general.get(f)) for f in differ},
+                    restore={f: normal(KEA_GENERAL.fields[f], general.get(f)) for f in differ},
                     after={f: normal(KEA_GENERAL.fields[f], want[f]) for f in differ},
                 )
             )
