@@ -279,6 +279,15 @@ def converge_simple(
     return outcome
 
 
+@dataclass
+class SafeApply:
+    rollback_wait: float = 75.0  # up to 26.1: how long the firewall's own rollback may take
+    probe_tries: int = 3
+    probe_pause: float = 1.0
+    restore_file: str | None = None  # 26.7: where the pre-change config.xml is kept (0600)
+    sleep: Any = time.sleep
+
+
 # ---- the groups ---------------------------------------------------------------------------
 
 
@@ -292,6 +301,7 @@ def aliases(
     allow_destroy=False,
     check_mode=False,
     prune_only=False,
+    safety: SafeApply | None = None,
 ) -> Outcome:
     """`prune_only`: only delete stale aliases (after the rules that used them are gone)."""
     current = read_aliases(client)
@@ -312,7 +322,33 @@ def aliases(
     steps = _steps(ALIAS, p)
     if steps and not check_mode:
         _run(client, steps, outcome, [ALIAS.service])
+        _guard(client, ALIAS, outcome, safety or SafeApply())
     return outcome
+
+
+def _guard(client: Client, kind: Kind, outcome: Outcome, safety: SafeApply) -> None:
+    """After an apply that pf reads (alias tables): new connections must still get in, else
+    undo the changes over the connection still open and apply again."""
+    if _probe(client, safety):
+        return
+    cut = "new connections to the API got no answer after the change was applied"
+    problems = _undo(client, {kind.name: kind}, outcome.done)
+    try:
+        client.apply(kind.service)
+    except ApiError as exc:
+        problems.append(f"applying {kind.service} again: {exc.message}")
+    _tag_safety(client, 1)
+    if problems or not _probe(client, safety):
+        raise ReconcileError(
+            f"the change cut the API off ({cut}); undoing it failed ({'; '.join(problems) or 'still no answer'}): "
+            "restore the previous configuration from the console",
+            outcome,
+        )
+    raise ReconcileError(
+        f"the change cut the API off ({cut}): the {len(outcome.done)} change(s) were undone over "
+        "the connection still open and applied again; check the aliases the management rules use",
+        outcome,
+    )
 
 
 def dns(
@@ -425,15 +461,6 @@ def evaluation_order(rules: dict[str, dict]) -> list[str]:
     """uuids as pf evaluates them: floating, groups, interfaces; by sequence; config order."""
     index = {u: i for i, u in enumerate(rules)}
     return sorted(rules, key=lambda u: (_prio(rules[u]), _seq(rules[u]), index[u]))
-
-
-@dataclass
-class SafeApply:
-    rollback_wait: float = 75.0  # up to 26.1: how long the firewall's own rollback may take
-    probe_tries: int = 3
-    probe_pause: float = 1.0
-    restore_file: str | None = None  # 26.7: where the pre-change config.xml is kept (0600)
-    sleep: Any = time.sleep
 
 
 def rules(
