@@ -284,6 +284,7 @@ class SafeApply:
     rollback_wait: float = 75.0  # up to 26.1: how long the firewall's own rollback may take
     probe_tries: int = 3
     probe_pause: float = 1.0
+    poll: float = 5.0  # seconds between checks while waiting for the firewall's rollback
     restore_file: str | None = None  # 26.7: where the pre-change config.xml is kept (0600)
     sleep: Any = time.sleep
 
@@ -592,9 +593,16 @@ def _safe_apply(client, firmware, p: Plan, moves, outcome: Outcome, safety: Safe
         revision = str(client.write("firewall/filter/savepoint").get("revision", ""))
         _tag_safety(client, 1)
 
-        def back() -> None:
-            client.write(f"firewall/filter/revert/{revision}")
+        def back() -> str:
+            client.write(f"firewall/filter/revert/{revision}")  # restores and reloads
             _tag_safety(client, 1)
+            try:  # the timer would apply the savepoint again later, over a newer change
+                client.write(f"firewall/filter/cancelRollback/{revision}")
+            except ApiError:
+                pass
+            finally:
+                _tag_safety(client, 1)
+            return ""
 
         where = f"savepoint {revision}"
     else:
@@ -611,22 +619,32 @@ def _safe_apply(client, firmware, p: Plan, moves, outcome: Outcome, safety: Safe
         if safety.restore_file:
             _keep(safety.restore_file, xml)
 
-        def back() -> None:
+        def back() -> str:
             client.write(f"core/backup/revertBackup/{backup_id}")
-            client.apply("firewall/filter/apply")
-            _tag_safety(client, 2)
+            _tag_safety(client, 1)
+            try:
+                client.apply("firewall/filter/apply")
+            except Unreachable:
+                raise
+            except ApiError as exc:  # the configuration is back; say the reload failed
+                return f" (reloading the filter afterwards failed: {exc.message})"
+            finally:
+                _tag_safety(client, 1)
+            return ""
 
         where = f"configuration backup {backup_id}"
 
     def rollback(what: str, exc: ApiError) -> ReconcileError:
         try:
-            back()
+            note = back()
         except ApiError as again:
             return ReconcileError(
                 f"{what} failed: {exc.message}; rolling back to {where} failed too "
                 f"({again.message})", outcome
             )  # fmt: skip
-        return ReconcileError(f"{what} failed: {exc.message}; rolled back to {where}", outcome)
+        return ReconcileError(
+            f"{what} failed: {exc.message}; rolled back to {where}{note}", outcome
+        )
 
     for change in p.changes:
         try:
@@ -669,15 +687,14 @@ def _safe_apply(client, firmware, p: Plan, moves, outcome: Outcome, safety: Safe
         return
     cut = "new connections to the API got no answer after the filter rules were applied"
     try:
-        back()
-        reverted = "reverted over the connection still open"
+        reverted = "reverted over the connection still open" + back()
     except ApiError:
         reverted = ""
     if not reverted and firmware.savepoints:
         waited = 0.0
         while waited < safety.rollback_wait and not _probe(client, safety):
-            safety.sleep(5.0)
-            waited += 5.0
+            safety.sleep(safety.poll)
+            waited += safety.poll
         reverted = "rolled back by the firewall itself (the rollback timer was not cancelled)"
     if reverted and _probe(client, safety):
         raise ReconcileError(

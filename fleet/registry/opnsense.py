@@ -524,8 +524,12 @@ def host_vars(registry: Any, site: Any) -> dict[str, Any]:
     ]
 
     aliases: list[dict[str, Any]] = [
-        {"name": f"net_{v}", "type": "network", "content": [str(nets[v])],
-         "description": f"network of VLAN {v}"}  # fmt: skip
+        {
+            "name": f"net_{v}",
+            "type": "network",
+            "content": [str(nets[v])],
+            "description": f"network of VLAN {v}",
+        }  # fmt: skip
         for v in vlans
     ]
     aliases.append({"name": "region_nets", "type": "network",
@@ -565,19 +569,31 @@ def host_vars(registry: Any, site: Any) -> dict[str, Any]:
                           "log": default != "pass",
                           "description": f"default policy of VLAN {vlan}"})  # fmt: skip
 
-    hosts = [{"hostname": fw.name, "domain": domain, "address": gateway["mgmt"]}] if "mgmt" in nets else []
+    hosts = (
+        [{"hostname": fw.name, "domain": domain, "address": gateway["mgmt"]}]
+        if "mgmt" in nets
+        else []
+    )
     for node in site.proxmox.nodes if site.proxmox else []:
-        hosts.append({"hostname": node.name, "domain": domain, "address": address("mgmt", node.host)})
+        hosts.append(
+            {"hostname": node.name, "domain": domain, "address": address("mgmt", node.host)}
+        )
     dc_address = None
     for guest in site.guests:
         vlan = guest.vlan or region.guest_templates[guest.template].vlan
-        hosts.append({"hostname": guest.name, "domain": domain, "address": address(vlan, guest.host)})
+        hosts.append(
+            {"hostname": guest.name, "domain": domain, "address": address(vlan, guest.host)}
+        )
         if guest.template == "ad_dc" and dc_address is None:
             dc_address = address(vlan, guest.host)
     for switch in site.switches:
-        hosts.append({"hostname": switch.name, "domain": domain, "address": address("mgmt", switch.host)})
+        hosts.append(
+            {"hostname": switch.name, "domain": domain, "address": address("mgmt", switch.host)}
+        )
     for extra in fw.dns_hosts:
-        hosts.append({"hostname": extra.name, "domain": domain, "address": address(extra.vlan, extra.host)})
+        hosts.append(
+            {"hostname": extra.name, "domain": domain, "address": address(extra.vlan, extra.host)}
+        )
     forwards = []
     if fw_region.forward_ad_realm and site.samba_ad is not None and dc_address:
         forwards.append({"domain": site.samba_ad.realm.lower(), "server": dc_address,
@@ -603,8 +619,13 @@ def host_vars(registry: Any, site: Any) -> dict[str, Any]:
             "description": f"VLAN {vlan}",
         })  # fmt: skip
     reservations = [
-        {"hostname": r.hostname, "mac": r.mac.lower(), "subnet": str(nets[r.vlan]),
-         "ip_address": address(r.vlan, r.host), "description": r.description}  # fmt: skip
+        {
+            "hostname": r.hostname,
+            "mac": r.mac.lower(),
+            "subnet": str(nets[r.vlan]),
+            "ip_address": address(r.vlan, r.host),
+            "description": r.description,
+        }  # fmt: skip
         for r in fw.dhcp.reservations
     ]
     return {

@@ -14,9 +14,9 @@ import os
 import sys
 from pathlib import Path
 
+from fleet.fsutil import atomic_write
 from fleet.inventory import site_inventory
 from fleet.lab.sim import service
-from fleet.fsutil import atomic_write
 from fleet.lab.sim.opnsense.releases import ENV
 from fleet.registry.read import load_registry
 

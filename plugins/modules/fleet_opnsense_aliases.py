@@ -61,7 +61,10 @@ def main() -> None:
         module,
         api,
         lambda: aliases(
-            api, desired_aliases(p["aliases"]), p["allow_destroy"], module.check_mode,
+            api,
+            desired_aliases(p["aliases"]),
+            p["allow_destroy"],
+            module.check_mode,
             prune_only=p["prune_only"],
         ),  # fmt: skip
     )

@@ -66,7 +66,9 @@ def main() -> None:
         module.fail_json(msg="the firewall returned no configuration (core/backup/download/this)")
     masked, count = mask(xml)
     rev = revision(xml)
-    saved = f"saved {rev.get('time', '?')} by {rev.get('username', '?')}: {rev.get('description', '')}"
+    saved = (
+        f"saved {rev.get('time', '?')} by {rev.get('username', '?')}: {rev.get('description', '')}"
+    )
     message = f"{p['site']} {p['device']}: {p['run'] or 'fleet'}\n\nconfig.xml {saved}\n"
     try:
         commit = store(p["backup_dir"], p["site"], p["device"], masked, message)

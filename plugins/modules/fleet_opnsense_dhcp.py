@@ -70,8 +70,12 @@ def main() -> None:
         module,
         api,
         lambda: dhcp(
-            api, p["settings"], desired_subnets(p["subnets"]), reservations,
-            p["allow_destroy"], module.check_mode,
+            api,
+            p["settings"],
+            desired_subnets(p["subnets"]),
+            reservations,
+            p["allow_destroy"],
+            module.check_mode,
         ),  # fmt: skip
     )
 

@@ -64,8 +64,12 @@ def main() -> None:
         module,
         api,
         lambda: dns(
-            api, release, desired_hosts(p["host_overrides"]), desired_forwards(p["forwards"]),
-            p["allow_destroy"], module.check_mode,
+            api,
+            release,
+            desired_hosts(p["host_overrides"]),
+            desired_forwards(p["forwards"]),
+            p["allow_destroy"],
+            module.check_mode,
         ),  # fmt: skip
     )
 

@@ -41,7 +41,10 @@ from ansible.module_utils.fleet_opnsense_firmware import Unsupported, from_statu
 
 def main() -> None:
     module = AnsibleModule(
-        argument_spec={**API_ARGS, "interfaces": {"type": "list", "elements": "str", "default": []}},
+        argument_spec={
+            **API_ARGS,
+            "interfaces": {"type": "list", "elements": "str", "default": []},
+        },
         supports_check_mode=True,
     )
     api = client(module)

@@ -26,7 +26,9 @@ DEFAULTS = {
 def _inventory_vars(host) -> dict:
     if host.backend.NAME == "ansible":
         return host.ansible.get_variables()
-    inventory = os.environ.get("MOLECULE_INVENTORY_FILE") or os.environ.get("FLEET_VERIFY_INVENTORY")
+    inventory = os.environ.get("MOLECULE_INVENTORY_FILE") or os.environ.get(
+        "FLEET_VERIFY_INVENTORY"
+    )
     if not inventory:
         return {}
     from testinfra.utils.ansible_runner import AnsibleRunner

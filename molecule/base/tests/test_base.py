@@ -24,7 +24,9 @@ def test_chrony_runs_with_the_registry_servers(host, expected):
     assert chrony.is_running
     assert chrony.is_enabled
     conf = host.file("/etc/chrony/chrony.conf").content_string
-    servers = [line.split()[1] for line in conf.splitlines() if line.startswith(("server ", "pool "))]
+    servers = [
+        line.split()[1] for line in conf.splitlines() if line.startswith(("server ", "pool "))
+    ]
     assert servers == list(expected["ntp_servers"])
     # chronyd answers its control socket and knows exactly those sources
     sources = host.check_output("chronyc -n sources")

@@ -23,7 +23,9 @@ class Api:
 
     def __init__(self, hostvars: dict[str, Any]):
         self.url = hostvars.get("fleet_opnsense_api_url") or hostvars["opnsense_api_url"]
-        self.ca = hostvars.get("fleet_opnsense_api_ca") or hostvars.get("opnsense_api_ca_file") or True
+        self.ca = (
+            hostvars.get("fleet_opnsense_api_ca") or hostvars.get("opnsense_api_ca_file") or True
+        )
         key, secret = hostvars.get("opnsense_api_key"), hostvars.get("opnsense_api_secret")
         if not (key and secret):
             with open(hostvars["fleet_opnsense_api_credentials_file"], encoding="utf-8") as f:
@@ -53,7 +55,9 @@ def _firewalls() -> dict[str, dict[str, Any]]:
         }
     inventory = os.environ.get("FLEET_VERIFY_INVENTORY")
     if not inventory:
-        pytest.fail("run through `molecule verify`, or set FLEET_VERIFY_INVENTORY to a site inventory")
+        pytest.fail(
+            "run through `molecule verify`, or set FLEET_VERIFY_INVENTORY to a site inventory"
+        )
     from testinfra.utils.ansible_runner import AnsibleRunner
 
     runner = AnsibleRunner(inventory)

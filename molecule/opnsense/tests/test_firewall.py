@@ -47,7 +47,9 @@ def test_vlan_devices(firewall):
 
 def test_aliases_saved_and_loaded(firewall):
     hostvars, api = firewall
-    aliases = {a["name"]: a for a in api.get("firewall/alias/get")["alias"]["aliases"]["alias"].values()}
+    aliases = {
+        a["name"]: a for a in api.get("firewall/alias/get")["alias"]["aliases"]["alias"].values()
+    }
     for want in hostvars["opnsense_aliases"]:
         item = aliases[want["name"]]
         assert str(item["description"]).startswith("[fleet] ")
@@ -70,6 +72,7 @@ def test_rules_in_registry_order(firewall):
         assert sorted(selected(item["interface"])) == sorted(want["interface"])
         assert item["source_net"] == want.get("source", "any")
         assert item["enabled"] == ("1" if want.get("enabled", True) else "0")
+
     # pf evaluates by (interface group, sequence): fleet's rules come in the registry's order
     def key(item):
         count = len(selected(item["interface"]))
@@ -89,7 +92,9 @@ def test_dns_host_overrides_and_forwards(firewall):
         item = hosts[(want["hostname"], want["domain"])]
         assert item["server"] == want["address"] and item["description"].startswith("[fleet] ")
     forwards = {f["domain"]: f for f in (unbound["dots"]["dot"] or {}).values()}
-    forwards |= {f["domain"]: f for f in ((unbound.get("domains") or {}).get("domain") or {}).values()}
+    forwards |= {
+        f["domain"]: f for f in ((unbound.get("domains") or {}).get("domain") or {}).values()
+    }
     for want in hostvars["opnsense_dns_forwards"]:
         assert forwards[want["domain"]]["server"] == want["server"]
 
@@ -100,16 +105,22 @@ def test_dhcp_subnets_reservations_and_service(firewall):
     general = api.get("kea/dhcpv4/get")["dhcpv4"]["general"]
     assert general["enabled"] == ("1" if dhcp["enabled"] else "0")
     assert sorted(selected(general["interfaces"])) == sorted(dhcp["interfaces"])
-    subnets = {s["subnet"]: s for s in api.post("kea/dhcpv4/searchSubnet", {"rowCount": -1})["rows"]}
+    subnets = {
+        s["subnet"]: s for s in api.post("kea/dhcpv4/searchSubnet", {"rowCount": -1})["rows"]
+    }
     for want in dhcp["subnets"]:
         item = subnets[want["subnet"]]
         assert sorted(item["pools"].split("\n")) == sorted(want["pools"])
         assert item["option_data.routers"] == ",".join(want["routers"])
         assert item["option_data_autocollect"] == "0"
-    res = {r["hostname"]: r for r in api.post("kea/dhcpv4/searchReservation", {"rowCount": -1})["rows"]}
+    res = {
+        r["hostname"]: r for r in api.post("kea/dhcpv4/searchReservation", {"rowCount": -1})["rows"]
+    }
     for want in dhcp["reservations"]:
         item = res[want["hostname"]]
-        assert item["hw_address"].lower() == want["mac"] and item["ip_address"] == want["ip_address"]
+        assert (
+            item["hw_address"].lower() == want["mac"] and item["ip_address"] == want["ip_address"]
+        )
         assert item["subnet"] == subnets[want["subnet"]]["uuid"]
     if dhcp["enabled"]:
         assert api.get("kea/service/status")["status"] == "running"

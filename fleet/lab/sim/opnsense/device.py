@@ -177,6 +177,7 @@ class OPNsenseDevice:
         return not (until and releases.series_key(self.release.series) > releases.series_key(until))
 
     def _handle(self, request: Request) -> Response:
+        self.tick()  # an expired rollback timer fires whether or not the request gets in
         if not self._admitted(request):
             return Response(cut=True)
         if request.path in ("/", "/index.php") and request.method.upper() in ("GET", "HEAD"):
