@@ -3,17 +3,16 @@ firewall's firmware, the objects found on it without fleet's marker (unmanaged: 
 touched), the managed objects the registry no longer lists (kept until `deploy
 --allow-destroy`), and the configuration backup commit.
 
-Read from each site's run artifacts: the results of the fleet_opnsense_* tasks.
+Read from each site's run artifacts (ansible-runner's `artifacts/<ident>/job_events/*.json`):
+the results of the fleet_opnsense_* tasks. It reads the files itself rather than through
+fleet.runner, which imports the registry, which imports this package (no import cycle).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
-
-from fleet.errors import FleetError
-from fleet.runner.artifacts import load_events
-from fleet.runner.result import FleetRun
 
 PREFIX = "fleet_opnsense_"
 
@@ -25,11 +24,13 @@ def task_results(run_dir: str) -> list[tuple[str, dict[str, Any]]]:
     if root is None or not root.is_dir():
         return found
     for artifact in sorted(p for p in root.iterdir() if p.is_dir()):
-        try:
-            events = load_events(artifact)
-        except FleetError:
-            continue
-        for event in events:
+        events = []
+        for path in (artifact / "job_events").glob("*.json"):
+            try:
+                events.append(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError):
+                continue  # a partial event file: the task's result is elsewhere or lost
+        for event in sorted(events, key=lambda e: e.get("counter", 0)):
             if event.get("event") not in ("runner_on_ok", "runner_on_failed"):
                 continue
             data = event.get("event_data") or {}
@@ -40,7 +41,8 @@ def task_results(run_dir: str) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-def firewalls(run: FleetRun) -> dict[str, Any] | None:
+def firewalls(run: Any) -> dict[str, Any] | None:
+    """The view of a `fleet.runner.result.FleetRun`, or None when no firewall task ran."""
     rows = []
     details: dict[str, Any] = {}
     for site in run.sites:
