@@ -14,7 +14,7 @@ reported before anything is written.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 if __name__.startswith("ansible."):  # run by Ansible: the module_utils copies
@@ -129,16 +129,11 @@ FORWARD = Kind(
     natural=(("domain", "server"),),
     service="unbound/service/reconfigure",
 )
-DOMAIN_OVERRIDE = Kind(  # up to 24.7: the same thing under its old name
-    "forward",
-    "DNS forward",
-    "domain",
-    "unbound/settings",
-    ("addDomainOverride", "setDomainOverride", "delDomainOverride"),
-    {"enabled": "bool", "domain": "lower", "server": "lower", "description": "text"},
-    key=("domain",),
-    natural=(("domain", "server"),),
-    service="unbound/service/reconfigure",
+# up to 24.7: the same thing under its old name (Unbound domain overrides)
+DOMAIN_OVERRIDE = replace(
+    FORWARD,
+    post_key="domain",
+    actions=("addDomainOverride", "setDomainOverride", "delDomainOverride"),
 )
 SUBNET = Kind(
     "subnet",

@@ -66,22 +66,27 @@ class Plan:
         return bool(self.changes)
 
     def diff(self) -> dict[str, dict[str, Any]]:
-        """Ansible's diff: before/after keyed by object name, the changing fields only."""
-        before: dict[str, Any] = {}
-        after: dict[str, Any] = {}
-        for change in self.changes:
-            if change.action == ADD:
-                before[change.name] = {"state": "absent"}
-                after[change.name] = {"state": "present", **change.after}
-            elif change.action == DELETE:
-                before[change.name] = {"state": "present", **change.before}
-                after[change.name] = {"state": "absent"}
-                if change.note:
-                    after[change.name]["note"] = change.note
-            else:
-                before[change.name] = dict(change.before)
-                after[change.name] = dict(change.after)
-        return {"before": before, "after": after}
+        return diff_of(self.changes)
+
+
+def diff_of(changes: list[Change]) -> dict[str, dict[str, Any]]:
+    """Ansible's diff: before/after keyed by object name, the changing fields only (an object
+    added or deleted: its state, and its fields on the side where it exists)."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for change in changes:
+        if change.action == ADD:
+            before[change.name] = {"state": "absent"}
+            after[change.name] = {"state": "present", **change.after}
+        elif change.action == DELETE:
+            before[change.name] = {"state": "present", **change.before}
+            after[change.name] = {"state": "absent"}
+            if change.note:
+                after[change.name]["note"] = change.note
+        else:  # an update or a move
+            before[change.name] = dict(change.before)
+            after[change.name] = dict(change.after)
+    return {"before": before, "after": after}
 
 
 def shown(kind: Kind, values: dict[str, str]) -> dict[str, Any]:

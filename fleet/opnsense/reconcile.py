@@ -31,47 +31,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 if __name__.startswith("ansible."):  # run by Ansible: the module_utils copies
-    from ansible.module_utils.fleet_opnsense_api import SAFETY, ApiError, Client, Unreachable
-    from ansible.module_utils.fleet_opnsense_firmware import Firmware
-    from ansible.module_utils.fleet_opnsense_kinds import (
-        ALIAS,
-        DOMAIN_OVERRIDE,
-        FORWARD,
-        HOST,
-        KEA_GENERAL,
-        RESERVATION,
-        RULE,
-        SUBNET,
-        VLAN,
-        Kind,
-    )
-    from ansible.module_utils.fleet_opnsense_plan import ADD, DELETE, UPDATE, Change, Plan, plan
-    from ansible.module_utils.fleet_opnsense_values import (
-        encode,
-        is_uuid,
-        leaf,
-        marked,
-        nest,
-        normal,
-        section,
-    )
+    from ansible.module_utils import fleet_opnsense_api as api
+    from ansible.module_utils import fleet_opnsense_firmware as firmware_mod
+    from ansible.module_utils import fleet_opnsense_kinds as kinds
+    from ansible.module_utils import fleet_opnsense_plan as planning
+    from ansible.module_utils import fleet_opnsense_values as values
 else:
-    from fleet.opnsense.api import SAFETY, ApiError, Client, Unreachable
-    from fleet.opnsense.firmware import Firmware
-    from fleet.opnsense.kinds import (
-        ALIAS,
-        DOMAIN_OVERRIDE,
-        FORWARD,
-        HOST,
-        KEA_GENERAL,
-        RESERVATION,
-        RULE,
-        SUBNET,
-        VLAN,
-        Kind,
-    )
-    from fleet.opnsense.plan import ADD, DELETE, UPDATE, Change, Plan, plan
-    from fleet.opnsense.values import encode, is_uuid, leaf, marked, nest, normal, section
+    from fleet.opnsense import api, kinds, values
+    from fleet.opnsense import firmware as firmware_mod
+    from fleet.opnsense import plan as planning
+
+SAFETY, ApiError, Client, Unreachable = api.SAFETY, api.ApiError, api.Client, api.Unreachable
+Firmware = firmware_mod.Firmware
+ALIAS, DOMAIN_OVERRIDE, FORWARD, HOST = (
+    kinds.ALIAS,
+    kinds.DOMAIN_OVERRIDE,
+    kinds.FORWARD,
+    kinds.HOST,
+)
+KEA_GENERAL, RESERVATION, RULE = kinds.KEA_GENERAL, kinds.RESERVATION, kinds.RULE
+SUBNET, VLAN, Kind = kinds.SUBNET, kinds.VLAN, kinds.Kind
+ADD, DELETE, UPDATE = planning.ADD, planning.DELETE, planning.UPDATE
+Change, Plan, plan, diff_of = planning.Change, planning.Plan, planning.plan, planning.diff_of
+encode, is_uuid, leaf, marked = values.encode, values.is_uuid, values.leaf, values.marked
+nest, normal, section = values.nest, values.normal, values.section
 
 MOVE = "move"
 ALL_ROWS = {"current": 1, "rowCount": -1}
@@ -103,16 +86,7 @@ class Outcome:
         return bool(self.changes)
 
     def diff(self) -> dict[str, dict[str, Any]]:
-        before: dict[str, Any] = {}
-        after: dict[str, Any] = {}
-        for p in self.plans:
-            d = p.diff()
-            before.update(d["before"])
-            after.update(d["after"])
-        for change in self.extra:
-            before[change.name] = dict(change.before)
-            after[change.name] = dict(change.after)
-        return {"before": before, "after": after}
+        return diff_of(self.changes)
 
     def result(self) -> dict[str, Any]:
         """The module's return values (besides changed/diff)."""

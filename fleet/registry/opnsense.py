@@ -166,20 +166,23 @@ def _vlan_size(region: Any, vlan: str) -> int:
     return {v.name: 2 ** (32 - v.prefix) for v in region.addressing.vlans}[vlan]
 
 
-def check_region(region: Any, shown: str) -> list[Problem]:
-    """region.yml's firewall section against its own addressing plan."""
-    fw: FirewallRegion = region.firewall
-    vlans = _vlan_names(region)
+def _collector(shown: str):
+    """(the problems list, add(field, message)) for one file's firewall section."""
     problems: list[Problem] = []
 
     def add(where: str, message: str) -> None:
         problems.append(Problem(shown, f"firewall.{where}", message))
 
+    return problems, add
+
+
+def check_region(region: Any, shown: str) -> list[Problem]:
+    """region.yml's firewall section against its own addressing plan."""
+    fw: FirewallRegion = region.firewall
+    vlans = _vlan_names(region)
+    problems, add = _collector(shown)
     valid = ", ".join(vlans)
-    for i, pair in enumerate(fw.allow_inter_vlan):
-        for name in pair.split(">"):
-            if name not in vlans:
-                add(f"allow_inter_vlan[{i}]", f"unknown VLAN {name!r} in {pair!r} (valid: {valid})")
+    _check_pairs(fw.allow_inter_vlan, vlans, add)
     keys: dict[str, str] = {}
     for vlan in vlans if fw.interfaces else []:  # none given: opt1, opt2… in catalogue order
         key = fw.interfaces.get(vlan)
@@ -210,6 +213,14 @@ def check_region(region: Any, shown: str) -> list[Problem]:
         _check_rule(rule, vlans, set(fw.aliases) | _generated_aliases(region), fw.port_groups,
                     add, f"rules[{i}]")  # fmt: skip
     return problems
+
+
+def _check_pairs(pairs: list[str], vlans: list[str], add) -> None:
+    for i, pair in enumerate(pairs):
+        for name in pair.split(">"):
+            if name not in vlans:
+                add(f"allow_inter_vlan[{i}]",
+                    f"unknown VLAN {name!r} in {pair!r} (valid: {', '.join(vlans)})")  # fmt: skip
 
 
 def _generated_aliases(region: Any) -> set[str]:
@@ -308,16 +319,9 @@ def check_site(region: Any, site: Any, shown: str) -> list[Problem]:
         return []
     base: FirewallRegion = region.firewall
     vlans = _vlan_names(region)
-    problems: list[Problem] = []
-
-    def add(where: str, message: str) -> None:
-        problems.append(Problem(shown, f"firewall.{where}", message))
-
+    problems, add = _collector(shown)
     valid = ", ".join(vlans)
-    for i, pair in enumerate(fw.allow_inter_vlan):
-        for name in pair.split(">"):
-            if name not in vlans:
-                add(f"allow_inter_vlan[{i}]", f"unknown VLAN {name!r} in {pair!r} (valid: {valid})")
+    _check_pairs(fw.allow_inter_vlan, vlans, add)
     _check_egress(fw.egress, vlans, base.port_groups, add, "egress")
     _check_aliases(fw.aliases, add, "aliases")
     for name in fw.aliases:

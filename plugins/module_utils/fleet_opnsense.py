@@ -9,6 +9,7 @@ modules through the fleet_opnsense_*.py symlinks beside this file.
 
 from __future__ import annotations
 
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.fleet_opnsense_api import ApiError, Client, credentials
 from ansible.module_utils.fleet_opnsense_firmware import Firmware, Unsupported, from_status
 from ansible.module_utils.fleet_opnsense_reconcile import ReconcileError
@@ -22,6 +23,9 @@ API_ARGS = {
     "api_timeout": {"type": "float", "default": 30.0},
 }
 FIRMWARE_ARG = {"firmware": {"type": "str"}}
+OBJECTS = {"type": "list", "elements": "dict", "required": True}  # a module's desired list
+OPTIONAL_OBJECTS = {"type": "list", "elements": "dict", "default": []}
+ALLOW_DESTROY = {"type": "bool", "default": False}
 
 
 def client(module) -> Client:
@@ -55,9 +59,22 @@ def finish(module, api: Client, run) -> None:
         module.fail_json(msg=exc.message, calls=api.calls.to_dict(), **extra)
     except ApiError as exc:
         module.fail_json(msg=exc.message, calls=api.calls.to_dict())
+    except (KeyError, ValueError) as exc:  # a malformed desired object: nothing was sent
+        module.fail_json(msg=f"invalid desired object: {exc!r}")
     finally:
         api.close()
     result = {"changed": outcome.changed, "calls": api.calls.to_dict(), **outcome.result()}
     if outcome.changed:
         result["diff"] = outcome.diff()
     module.exit_json(**result)
+
+
+def run(options: dict, converge, with_firmware: bool = False) -> None:
+    """A reconcile module: its options besides the API's, and `converge(api, firmware, params,
+    check_mode)` returning an Outcome."""
+    spec = {**API_ARGS, **(FIRMWARE_ARG if with_firmware else {}), **options}
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    api = client(module)
+    release = firmware(module, api) if with_firmware else None
+    params = module.params
+    finish(module, api, lambda: converge(api, release, params, module.check_mode))

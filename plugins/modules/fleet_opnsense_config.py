@@ -17,16 +17,11 @@ description:
   - Never reports C(changed) (a backup changes nothing on the device); in check mode (plan,
     drift) it still records what it read, so a change made by hand is kept.
 options:
-  api_url: {type: str, required: true, description: "https://<firewall>"}
-  api_key: {type: str, description: API key (site vault).}
-  api_secret: {type: str, description: API secret (site vault).}
-  api_credentials_file: {type: path, description: JSON file with key and secret (the lab's).}
-  api_ca: {type: path, description: CA file the firewall's certificate is checked against.}
-  api_timeout: {type: float, default: 30, description: Seconds per request.}
   backup_dir: {type: path, required: true, description: The git repository (created if absent).}
   site: {type: str, required: true, description: The site's UAI.}
   device: {type: str, required: true, description: File name, e.g. fw1.xml.}
   run: {type: str, default: "", description: What fleet run this is (command, run id, mode).}
+extends_documentation_fragment: [fleet_opnsense]
 author: fleet
 """
 

@@ -8,21 +8,16 @@ DOCUMENTATION = r"""
 module: fleet_opnsense_info
 short_description: Read an OPNsense firewall's firmware version and assigned interfaces
 description:
-  - Reads C(core/firmware/status) once: the version decides which API the other
+  - Reads C(core/firmware/status) once; the version decides which API the other
     fleet_opnsense_* modules speak (domain overrides before 25.1, query forwarding from 25.1,
     savepoints up to 26.1). Refuses a version fleet does not speak (24.7 to 26.7).
   - Reads the assigned interfaces (C(firewall/filter/getInterfaceList)) and fails, before any
     change, when an interface the registry puts a VLAN on is not assigned (assignment has no
-    API in these releases: the installer template or the console does it).
+    API in these releases; the installer template or the console does it).
   - Read-only; never changed.
 options:
-  api_url: {type: str, required: true, description: "https://<firewall>"}
-  api_key: {type: str, description: API key (site vault).}
-  api_secret: {type: str, description: API secret (site vault).}
-  api_credentials_file: {type: path, description: JSON file with key and secret (the lab's).}
-  api_ca: {type: path, description: CA file the firewall's certificate is checked against.}
-  api_timeout: {type: float, default: 30, description: Seconds per request.}
   interfaces: {type: list, elements: str, default: [], description: Interface keys that must be assigned.}
+extends_documentation_fragment: [fleet_opnsense]
 author: fleet
 """
 
