@@ -195,7 +195,12 @@ def test_hand_edits_are_drift_named_by_object_and_field_and_deploy_repairs_them(
     )
     assert "toggleRule" in hand.message  # who changed it: the config's own revision
     stored = (lab.root / ".fleet" / "backups" / LYCEE / "fw1.xml").read_text()
-    assert Api(lab, LYCEE).device["secret"] not in stored and "[masked by fleet]" in stored
+    secret = Api(lab, LYCEE).device["secret"]
+    assert secret not in stored and "[masked by fleet]" in stored
+    # nor is it in any run's artifacts (events, stdout) or the history database
+    for path in (lab.root / ".fleet").rglob("*"):
+        if path.is_file() and "lab/sim" not in str(path) and path.stat().st_size < 50_000_000:
+            assert secret.encode() not in path.read_bytes(), path
 
 
 def test_a_change_that_cuts_the_api_off_is_rolled_back_and_only_its_site_fails(lab, tmp_path):
