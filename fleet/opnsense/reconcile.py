@@ -290,6 +290,8 @@ def aliases(
         return outcome
     if not check_mode:  # deletions wait for the prune pass: rules may still use the alias
         p = plan(ALIAS, desired, current, False, False)
+        if allow_destroy:
+            p.stale = []  # not kept: the prune pass deletes them
     else:
         p = plan(ALIAS, desired, current, allow_destroy, check_mode)
     outcome = Outcome([p])
