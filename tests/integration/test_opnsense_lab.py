@@ -5,12 +5,12 @@ the collège on 26.7 without):
 deploy → every VLAN, alias, rule, host override, subnet and reservation present; deploy again
 → nothing changed, no write, no apply; edits with a plain HTTP client (a rule added as in the
 web UI, an alias entry removed, a reservation's MAC changed, a rule disabled) → `fleet drift`
-exits 2 naming each object and field, the added rule reported unmanaged; deploy repairs; drift
-0; the configuration history has one commit per change. Then a change that cuts the API off on
-one site is rolled back and that site fails with the reason, while the other site deploys; and
-a simulator fault (a timeout mid-reconcile; a failing apply in the `slow` set) fails only its
-site, with the API's words, its writes undone. (Each fleet run here costs ~20 s of Ansible on
-two cores; tests/unit/opnsense cover the same behaviours against the simulator in seconds.)
+exits 2 naming each object and field, the added rule reported unmanaged; deploy repairs while a
+simulator fault (a timeout mid-reconcile) on the other site fails only that site, with the API's
+words, its writes undone; drift 0; the configuration history has one commit per change. Then a
+change that cuts the API off on one site is rolled back and that site fails with the reason,
+while the other site deploys. A failing apply is in the `slow` set. (Six fleet runs of two
+firewalls through Ansible; tests/unit/opnsense cover the same behaviours in seconds.)
 
 The lab is this module's own: a project whose lab registry has the lab sites' firewalls only
 (no container host), so `fleet lab up` runs the simulators alone.
@@ -63,9 +63,10 @@ def lab(lab_project, tmp_path_factory):
     project.fleet("lab", "down", "--lab-registry", str(registry), timeout=300)
 
 
-def fleet(lab, command: str, *args: str, registry: Path | None = None) -> tuple[int, dict]:
+def fleet(lab, command: str, *args: str, registry: Path | None = None,
+          sites: tuple[str, ...] = SITES) -> tuple[int, dict]:  # fmt: skip
     proc = lab.fleet("--registry", str(registry or lab.registry), "--output", "json", command,
-                     *SITES, "--component", "opnsense", *args)  # fmt: skip
+                     *sites, "--component", "opnsense", *args)  # fmt: skip
     try:
         return proc.returncode, json.loads(proc.stdout)
     except json.JSONDecodeError as exc:
@@ -144,7 +145,20 @@ def test_deploy_then_deploy_again_changes_nothing(lab):
         assert 0 < calls(site)["reads"] <= 2 * 8  # ≤ 2 reads per type (8 types + firmware)
 
 
+def _edit_a_host_override(lab, uai: str) -> str:
+    api = Api(lab, uai)
+    uuid, host = next(iter(api("GET", "unbound/settings/get")["unbound"]["hosts"]["host"].items()))
+    api("POST", f"unbound/settings/setHostOverride/{uuid}", {"host": {"server": "127.200.1.99"}})
+    return f"host override {host['hostname']}.{host['domain']}"
+
+
+def _faults(lab, spec: str) -> None:
+    doc = service.status(lab.root / ".fleet" / "lab" / "sim" / "run", "opnsense")["endpoints"]
+    service.set_faults(doc, spec)
+
+
 def test_hand_edits_are_drift_named_by_object_and_field_and_deploy_repairs_them(lab):
+    """...and in the same repair run, a timeout mid-reconcile on the other site fails only it."""
     api = Api(lab, LYCEE)
     commits_before = len(history(lab.root / ".fleet" / "backups", LYCEE, "fw1.xml"))
     # as in the web UI: a rule added, an alias entry removed, a MAC changed, a rule disabled
@@ -161,11 +175,12 @@ def test_hand_edits_are_drift_named_by_object_and_field_and_deploy_repairs_them(
         u for u, r in api.rules().items() if "[fleet] wifi-printing" in r["description"]
     )
     api("POST", f"firewall/filter/toggleRule/{printing}/0")
+    college_host = _edit_a_host_override(lab, COLLEGE)
 
     rc, data = fleet(lab, "drift")
     assert rc == 2, data
     sites = by_site(data)
-    assert sites[COLLEGE]["status"] == "ok" and sites[LYCEE]["status"] == "drift"
+    assert sites[COLLEGE]["status"] == sites[LYCEE]["status"] == "drift"
     diffs = {}
     for task in sites[LYCEE]["changed"]:
         for d in task["diff"]:
@@ -176,12 +191,26 @@ def test_hand_edits_are_drift_named_by_object_and_field_and_deploy_repairs_them(
     assert diffs["DHCP reservation printer-cdi"] == (
         {"hw_address": "00:1b:a9:4c:99:99"}, {"hw_address": "00:1b:a9:4c:10:01"})  # fmt: skip
     assert len(diffs) == 3
+    (college,) = [d for task in sites[COLLEGE]["changed"] for d in task["diff"]]
+    assert college["before"] == {college_host: {"server": "127.200.1.99"}}
     unmanaged = data["component_summaries"]["opnsense"]["sites"][LYCEE]["unmanaged"]
     assert unmanaged == ["filter rule games for the teachers"]
 
-    rc, data = fleet(lab, "deploy", "--yes")
-    assert rc == 0 and by_site(data)[LYCEE]["status"] == "changed", data
-    rc, data = fleet(lab, "drift")
+    # repair, while the collège's Unbound reconfigure never answers (a timeout mid-reconcile)
+    _faults(lab, f"dev={COLLEGE}:hang=60s:method=POST:path=/api/unbound/service/reconfigure")
+    try:
+        rc, data = fleet(lab, "deploy", "--yes", "-e", "opnsense_api_timeout=3")
+    finally:
+        _faults(lab, "")
+    sites = by_site(data)
+    assert rc == 1 and sites[LYCEE]["status"] == "changed", data
+    assert sites[COLLEGE]["status"] == "failed"
+    (failure,) = sites[COLLEGE]["failures"]
+    assert failure["task"] == "DNS host overrides and forwards"
+    assert "no answer within 3 s" in failure["message"]
+    assert "the 1 change(s) written were undone; nothing was applied" in failure["message"]
+
+    rc, data = fleet(lab, "drift", sites=(LYCEE,))
     assert rc == 0, data
     # the hand-made rule is still there, still reported, never changed
     assert any(r["description"] == "games for the teachers" for r in api.rules().values())
@@ -216,7 +245,7 @@ def test_a_change_that_cuts_the_api_off_is_rolled_back_and_only_its_site_fails(l
         data["firewall"].setdefault("rules", []).insert(0, yaml.safe_load(rule))
         site.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
     before = Api(lab, LYCEE).rules()
-    rc, data = fleet(lab, "deploy", "--yes", registry=registry)
+    rc, data = fleet(lab, "deploy", "--yes", registry=registry)  # the collège: its repair too
     sites = by_site(data)
     assert rc == 1 and sites[COLLEGE]["status"] == "changed", data
     assert sites[LYCEE]["status"] == "failed"
@@ -228,43 +257,18 @@ def test_a_change_that_cuts_the_api_off_is_rolled_back_and_only_its_site_fails(l
         u: r["description"] for u, r in before.items()}  # fmt: skip
 
 
-def _edit_a_host_override(lab, uai: str) -> None:
-    api = Api(lab, uai)
-    host = next(iter(api("GET", "unbound/settings/get")["unbound"]["hosts"]["host"]))
-    api("POST", f"unbound/settings/setHostOverride/{host}", {"host": {"server": "127.200.1.99"}})
-
-
-@pytest.mark.parametrize(
-    ("faulty", "fault", "said"),
-    [
-        (LYCEE, "hang=60s:method=POST", "no answer within 3 s"),
-        # the same path as the timeout, with a 500 (the unit tests cover more faults; slow)
-        pytest.param(
-            COLLEGE,
-            "error=500",
-            "HTTP 500: Unexpected error, check log for details",
-            marks=pytest.mark.slow,
-        ),  # fmt: skip
-    ],
-    ids=["timeout-mid-reconcile", "failing-apply"],
-)
-def test_simulator_faults_fail_only_their_site_with_the_apis_message(lab, faulty, fault, said):
-    """Both sites have a host override to repair; the Unbound reconfigure of one of them hangs
-    or fails: that site fails with the API's words and its writes are undone, the other site
-    deploys."""
-    doc = service.status(lab.root / ".fleet" / "lab" / "sim" / "run", "opnsense")["endpoints"]
+@pytest.mark.slow  # the timeout case runs in the repair above; the unit tests cover more
+def test_a_failing_apply_fails_only_its_site_with_the_apis_message(lab):
     for uai in SITES:
         _edit_a_host_override(lab, uai)
-    service.set_faults(doc, f"dev={faulty}:{fault}:path=/api/unbound/service/reconfigure")
+    _faults(lab, f"dev={COLLEGE}:error=500:path=/api/unbound/service/reconfigure")
     try:
-        rc, data = fleet(lab, "deploy", "--yes", "-e", "opnsense_api_timeout=3")
+        rc, data = fleet(lab, "deploy", "--yes")
     finally:
-        service.set_faults(doc, "")
+        _faults(lab, "")
     sites = by_site(data)
-    other = next(uai for uai in SITES if uai != faulty)
-    assert rc == 1 and sites[other]["status"] == "changed", data
-    assert sites[faulty]["status"] == "failed"
-    (failure,) = sites[faulty]["failures"]
-    assert said in failure["message"]
+    assert rc == 1 and sites[LYCEE]["status"] == "changed", data
+    assert sites[COLLEGE]["status"] == "failed"
+    (failure,) = sites[COLLEGE]["failures"]
+    assert "HTTP 500: Unexpected error, check log for details" in failure["message"]
     assert "the 1 change(s) written were undone; nothing was applied" in failure["message"]
-    assert failure["task"] == "DNS host overrides and forwards"
