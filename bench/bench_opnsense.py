@@ -198,7 +198,9 @@ def cli(tmp: Path) -> dict[str, Any]:
             out[label] = {"wall_s": round(wall, 2), "site_s": site["duration"], "rc": proc.returncode,
                           "status": site["status"], "module_calls": calls}  # fmt: skip
     finally:
-        project.fleet("lab", "down", "--lab-registry", str(registry))
+        down = project.fleet("lab", "down")
+        if down.returncode != 0:
+            raise RuntimeError(f"fleet lab down failed: {down.stderr[-2000:]}")
     return out
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
+from test_lab_sims import sim_processes
 
 from fleet.backups import history
 from fleet.lab.sim import service
@@ -60,7 +61,9 @@ def lab(lab_project, tmp_path_factory):
     assert up.returncode == 0, up.stderr[-3000:]
     project.registry = registry
     yield project
-    project.fleet("lab", "down", "--lab-registry", str(registry), timeout=300)
+    down = project.fleet("--output", "json", "lab", "down", timeout=300)
+    assert down.returncode == 0, down.stderr[-3000:]
+    assert sim_processes(project.root) == []  # every simulator it started has stopped
 
 
 def fleet(lab, command: str, *args: str, registry: Path | None = None,
