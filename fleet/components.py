@@ -70,9 +70,11 @@ COMPONENTS: list[Component] = [
         hosts=("firewall",),
         roles=("opnsense",),
         registry=("firewall",),
+        implemented=True,
         connection="local",
         lab_simulator="opnsense",
         molecule=("opnsense",),
+        summary="fleet.opnsense.summary:firewalls",
     ),
     Component(
         name="proxmox",

@@ -25,7 +25,7 @@ import orjson
 
 from fleet import components
 from fleet.errors import FleetError
-from fleet.registry import Registry
+from fleet.registry import Registry, opnsense
 from fleet.registry.models import Site
 
 HEADER = (
@@ -139,10 +139,7 @@ def add_site(inv: Inventory, registry: Registry, site: Site) -> None:
             components.host_tags("firewall"),
             **LOCAL,
             opnsense_api_url=f"https://{_addr(nets['mgmt'], site.firewall.host)}",
-            opnsense_vlans=[
-                {"name": n, "vlan_id": v["vlan_id"], "cidr": v["cidr"], "gateway": v["gateway"]}
-                for n, v in common["fleet_networks"].items()
-            ],
+            **opnsense.host_vars(registry, site),
         )
 
     templates = registry.region.guest_templates

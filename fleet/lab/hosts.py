@@ -127,6 +127,10 @@ class ContainerHosts:
             raise BadInput("lab up needs the lab registry's inventory")
         root = Path(ctx.project_root).resolve()
         hosts = select_hosts(ctx.inventory)
+        if not hosts and ctx.inventory.get("_meta", {}).get("hostvars"):
+            # only API devices (firewalls, switches): the simulators are the whole lab
+            ctx.say(self.name, "no container host in this lab registry")
+            return []
         if not hosts:
             raise BadInput(
                 "the lab registry has no host in " + ", ".join(ssh_groups()) + ": nothing to start"

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from fleet import components
 from fleet.registry.enums import Kind, Owner, State, SwitchPlatform
+from fleet.registry.opnsense import FirewallRegion, FirewallSite
 from fleet.registry.uai import UaiError, check_uai
 
 NAME_RE = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
@@ -122,11 +123,6 @@ class ProxmoxDefaults(Strict):
     memory_reserve_gb: Annotated[int, Field(ge=0)] = 8
 
 
-class FirewallBaseline(Strict):
-    allow_inter_vlan: list[str] = Field(default_factory=list)
-    default_policy: str = "block"
-
-
 class SupportedVersions(Strict):
     """The versions of one product the region supports: `min` inclusive, `below` exclusive."""
 
@@ -144,7 +140,7 @@ class Region(Strict):
     proxmox: ProxmoxDefaults = ProxmoxDefaults()
     samba: SambaDefaults
     opsi: OpsiDefaults
-    firewall: FirewallBaseline = FirewallBaseline()
+    firewall: FirewallRegion = FirewallRegion()  # docs/opnsense.md
     supported_versions: dict[str, SupportedVersions] = Field(default_factory=dict)
     lab: bool = Field(False, description="true for the embedded lab's registry")
 
@@ -170,12 +166,6 @@ class Guest(Strict):
     node: HostName
     host: HostNumber
     vlan: str | None = None  # default: the template's VLAN
-
-
-class Firewall(Strict):
-    name: HostName = "fw1"
-    host: HostNumber = 1  # the gateway address in every VLAN
-    model: str = "opnsense"
 
 
 class SambaAd(Strict):
@@ -221,7 +211,7 @@ class Site(Strict):
     pilot: bool = False
     proxmox: Proxmox | None = None
     guests: list[Guest] = Field(default_factory=list)
-    firewall: Firewall | None = None
+    firewall: FirewallSite | None = None  # docs/opnsense.md
     samba_ad: SambaAd | None = None
     opsi: Opsi | None = None
     switches: list[Switch] = Field(default_factory=list)

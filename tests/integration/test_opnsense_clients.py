@@ -48,7 +48,13 @@ def sim(tmp_path_factory):
 
 @pytest.fixture
 def fw(sim):
-    d = sim.doc["devices"][0]
+    d = sim.doc["devices"][0]  # device 0: the newest release (26.7)
+    return OPNsense(d["url"], d["key"], d["secret"], d["ca"])
+
+
+@pytest.fixture
+def fw_26_1(sim):
+    d = sim.doc["devices"][1]  # device 1: 26.1, the last release with savepoints
     return OPNsense(d["url"], d["key"], d["secret"], d["ca"])
 
 
@@ -115,12 +121,16 @@ def test_reservation_round_trip_and_safe_subnet_delete(fw):
     assert fw.post(f"kea/dhcpv4/delSubnet/{sub}") == {"result": "deleted"}
 
 
-def test_savepoint_apply_cancel(fw):
-    revision = fw.post("firewall/filter/savepoint")["revision"]
-    uuid = fw.post("firewall/filter/addRule", {"rule": {"description": "[fleet] tmp"}})["uuid"]
-    assert fw.post(f"firewall/filter/apply/{revision}") == {"status": "OK\n\n"}
-    assert "status" in fw.post(f"firewall/filter/cancelRollback/{revision}")
-    assert fw.post(f"firewall/filter/delRule/{uuid}") == {"result": "deleted"}
+def test_savepoint_apply_cancel(fw_26_1, fw):
+    revision = fw_26_1.post("firewall/filter/savepoint")["revision"]
+    uuid = fw_26_1.post("firewall/filter/addRule", {"rule": {"description": "[fleet] tmp"}})["uuid"]
+    assert fw_26_1.post(f"firewall/filter/apply/{revision}") == {"status": "OK\n\n"}
+    assert "status" in fw_26_1.post(f"firewall/filter/cancelRollback/{revision}")
+    assert fw_26_1.post(f"firewall/filter/delRule/{uuid}") == {"result": "deleted"}
+    # 26.7 removed savepoints
+    with pytest.raises(requests.HTTPError) as gone:
+        fw.post("firewall/filter/savepoint")
+    assert gone.value.response.status_code == 404
 
 
 def test_wrong_credentials_and_validation_answers(sim, fw):

@@ -21,6 +21,9 @@ class Request:
     headers: Mapping[str, str] = field(default_factory=dict)  # keys lower-cased
     body: bytes = b""
     remote: str = "127.0.0.1"
+    # which client connection carried it (the server numbers them from 1; 0 = unknown): a
+    # firewall's packet filter judges the first request of a connection and keeps the state
+    connection: int = 0
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name.lower(), default)
@@ -32,6 +35,7 @@ class Response:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     reason: str | None = None  # HTTP reason phrase; PVE puts error text here
+    cut: bool = False  # no answer at all: the server closes the connection (a filtered packet)
 
 
 class Device(Protocol):

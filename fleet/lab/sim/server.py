@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import ipaddress
+import itertools
 import json
 import logging
 import os
@@ -43,6 +44,7 @@ DEFAULT_LISTEN = {"address": "127.100.0.1", "port": "127.0.0.1"}
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_BODY = 512 * 1024 * 1024  # .opsi packages are uploaded whole
 INLINE_WRITE = 256 * 1024  # state files up to this size are written on the event loop
+MAX_CONNECTIONS = 1024  # connection numbers remembered per device before closed ones go
 FLAP_TICK = 0.05  # seconds between checks of flapping devices
 # Headers aiohttp computes itself; a device copying them would corrupt the framing.
 _FRAMING = frozenset({"content-length", "transfer-encoding", "connection"})
@@ -116,6 +118,10 @@ class Slot:
         self.lock = asyncio.Lock()
         self.requests = 0
         self.failures = 0  # handle() raised
+        # id(client connection's protocol) -> (protocol, its number), for Request.connection;
+        # the protocol is held so its id is not reused while the entry lives
+        self.connections: dict[int, tuple[Any, int]] = {}
+        self.connection_ids = itertools.count(1)
 
     @property
     def url(self) -> str:
@@ -358,6 +364,7 @@ class SimServer:
             headers={k.lower(): v for k, v in request.headers.items()},
             body=body,
             remote=request.remote or "127.0.0.1",
+            connection=self._connection(slot, request),
         )
         try:
             response: Response | None = slot.device.handle(req)
@@ -373,12 +380,31 @@ class SimServer:
             await asyncio.shield(self._persist(slot))
         if response is None:
             return self._error(slot, 500)
+        if response.cut:
+            return _cut(request)
         try:
             return _to_web(response)
         except (TypeError, ValueError, AttributeError):
             slot.failures += 1
             log.exception("%s device %s: unusable response", self.config.kind, slot.name)
             return self._error(slot, 500)
+
+    @staticmethod
+    def _connection(slot: Slot, request: BaseRequest) -> int:
+        """The number of the client connection that carried `request` (stable per connection)."""
+        protocol = request.protocol
+        if protocol is None:
+            return 0
+        known = slot.connections.get(id(protocol))
+        if known is not None and known[0] is protocol:
+            return known[1]
+        if len(slot.connections) >= MAX_CONNECTIONS:  # forget the closed ones
+            slot.connections = {
+                k: v for k, v in slot.connections.items() if v[0].transport is not None
+            }
+        number = next(slot.connection_ids)
+        slot.connections[id(protocol)] = (protocol, number)
+        return number
 
     def _error(self, slot: Slot, status: int) -> web.Response:
         """The device's own error answer; a bare one if the device cannot give it."""

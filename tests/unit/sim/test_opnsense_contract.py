@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import os
 import re
 from pathlib import Path
 
@@ -16,13 +17,13 @@ import pytest
 from opnsense_client import Api
 
 from fleet.lab.sim.base import Request
-from fleet.lab.sim.opnsense import factory
+from fleet.lab.sim.opnsense import factory, releases
 from fleet.lab.sim.opnsense.routes import ROUTER, ROUTES
 from fleet.lab.sim.opnsense.routing import key, path_key
 
 SHIPPED = Path(__file__).parents[3] / "fleet/lab/sim/opnsense/data/opnsense-api.json"
 REF = json.loads(SHIPPED.read_text())
-# Families documented only for releases before the simulated 26.7.2.
+# Families documented only for releases before 25.1 (served by 24.7 devices).
 OLD_ONLY = {"domain_overrides_legacy_22.7-24.7"}
 
 
@@ -70,11 +71,7 @@ def documented() -> dict[tuple[str, str, str], str]:
 
 def test_every_documented_endpoint_is_served():
     docs = documented()
-    missing = sorted(
-        "/".join(k)
-        for k, section in docs.items()
-        if section not in OLD_ONLY and k not in ROUTER.served_keys()
-    )
+    missing = sorted("/".join(k) for k in docs if k not in ROUTER.served_keys())
     assert missing == []
     assert len(docs) > 120
 
@@ -86,13 +83,76 @@ def test_every_served_route_is_documented():
     assert ROUTER.served_keys() == {path_key(p) for p in ROUTES}
 
 
-def test_endpoints_of_older_releases_answer_endpoint_not_found(api):
-    docs = documented()
-    old = ["/api/" + "/".join(k) for k, s in docs.items() if s in OLD_ONLY]
-    assert old, "the reference documents the legacy domain overrides"
-    for path in old:
-        status, body = api.reply("GET", path)
+def device(version: str):
+    """A fresh device of one release (the plan in FLEET_SIM_OPNSENSE_FIRMWARE)."""
+    return factory_with(version)("fw-test", 0, None, 7)
+
+
+def factory_with(version: str):
+    def make(name, index, state, seed):
+        saved = os.environ.get(releases.ENV)
+        os.environ[releases.ENV] = f"*={version}"
+        try:
+            return factory(name, index, state, seed)
+        finally:
+            if saved is None:
+                del os.environ[releases.ENV]
+            else:
+                os.environ[releases.ENV] = saved
+
+    return make
+
+
+@pytest.mark.parametrize("version", list(releases.RELEASES))
+def test_each_release_serves_its_own_actions(version):
+    api = Api(device(version))
+    r = releases.release(version)
+    assert api.get("/api/core/firmware/status")["product"]["product_version"] == version
+    # savepoints up to 26.1 (removed in 26.7: 404)
+    status, body = api.reply("POST", "/api/firewall/filter/savepoint")
+    if r.savepoints:
+        assert status == 200 and body["status"] == "ok"
+    else:
         assert (status, body) == (404, {"errorMessage": "Endpoint not found"})
+    # moveRuleBefore from 25.7
+    status, _ = api.reply("POST", "/api/firewall/filter/moveRuleBefore/a/b")
+    assert status == (200 if r.at_least("25.7") else 404)
+    # domain overrides up to 24.7, query forwarding from 25.1; Unbound's settings controller
+    # answers an action it lacks with 200 and an empty body (its __call)
+    legacy = api.raw("GET", "/api/unbound/settings/searchDomainOverride")
+    forward = api.raw("GET", "/api/unbound/settings/searchForward")
+    old, new = (legacy, forward) if r.domain_overrides else (forward, legacy)
+    assert old.status == 200 and "rows" in json.loads(old.body)
+    assert (new.status, new.body) == (200, b"")
+
+
+def test_an_unbound_action_a_release_lacks_still_needs_credentials():
+    api = Api(device("26.7.2"))
+    api.auth = "Basic " + base64.b64encode(b"nokey:nosecret").decode()
+    assert api.reply("GET", "/api/unbound/settings/searchDomainOverride")[0] == 401
+
+
+def test_search_rows_follow_the_release_format():
+    rows = {}
+    for version in ("25.1", "25.7"):
+        api = Api(device(version))
+        api.post("/api/firewall/alias/addItem",
+                 {"alias": {"name": "h1", "type": "host", "content": "10.0.0.1"}})  # fmt: skip
+        found = api.get("/api/firewall/alias/searchItem?searchPhrase=h1")["rows"]
+        rows[version] = found[0]
+    # up to 25.1: display labels; 25.7+: raw keys and a %field label beside them
+    assert rows["25.1"]["type"] == "Host(s)" and "%type" not in rows["25.1"]
+    assert rows["25.7"]["type"] == "host" and rows["25.7"]["%type"] == "Host(s)"
+
+
+def test_24_7_rules_have_18_fields():
+    api = Api(device("24.7"))
+    uuid = api.post("/api/firewall/filter/addRule",
+                    {"rule": {"description": "r", "statetype": "sloppy"}})["uuid"]  # fmt: skip
+    got = api.get(f"/api/firewall/filter/getRule/{uuid}")["rule"]
+    assert sorted(got) == sorted(releases.RULE_FIELDS_24_7)
+    whole = api.get("/api/firewall/filter/get")["filter"]
+    assert "general" not in whole and sorted(whole["rules"]["rule"][uuid]) == sorted(got)
 
 
 # --- generic contract over every CRUD family of the reference ----------------------------------
@@ -245,7 +305,7 @@ def test_invalid_json_gives_the_documented_400(api):
 def test_unknown_endpoints_give_the_documented_404(api):
     nf = CONV["responses"]["endpoint_not_found"]
     for path in ("/api/firewall/alias/nosuchAction", "/api/nosuch/thing/search", "/api/firewall",
-                 "/index.php", "/api/firewall/nosuch/searchItem"):  # fmt: skip
+                 "/api/firewall/nosuch/searchItem", "/index.html"):  # fmt: skip
         assert api.reply("GET", path) == (nf["http"], nf["body"])
 
 
@@ -297,3 +357,122 @@ def test_injected_errors_use_the_box_answers(api):
     for status in (502, 503):
         r = api.device.error_response(status)
         assert r.status == status and b"<html" in r.body
+
+
+# --- controller-level get/set and the web UI root (conventions.model_get_set, web_ui_root) ----
+
+MODEL_GET_SET = CONV["model_get_set"]
+
+
+def test_get_returns_the_whole_model_with_builtins_after_stored_items(api):
+    uuid = api.post("/api/firewall/alias/addItem", {"alias": {
+        "name": "bar_servers", "type": "host", "content": "10.1.2.3\n10.1.2.4",
+        "description": "[fleet] bar"}})["uuid"]  # fmt: skip
+    api.post("/api/firewall/alias/addItem",
+             {"alias": {"name": "other", "type": "port", "content": "80"}})  # fmt: skip
+    got = api.get("/api/firewall/alias/get")
+    assert list(got) == ["alias"] and got["alias"]["geoip"] == {"url": ""}
+    items = got["alias"]["aliases"]["alias"]
+    keys = list(items)
+    assert keys[:2] == [uuid, api.get("/api/firewall/alias/getAliasUUID/other")["uuid"]]
+    # built-ins follow, keyed by name: the static ones and one per interface
+    assert {"bogons", "sshlockout", "__lan_network", "__wan_network", "__opt1_network"} <= set(
+        keys[2:]
+    )
+    assert items["__lan_network"]["description"] == "LAN net"
+    assert items["__lan_network"]["type"]["internal"]["selected"] == 1
+    # content lists the alias's own entries only (getItem pads it with every other alias)
+    assert items[uuid]["content"] == {
+        "10.1.2.3": {"value": "10.1.2.3", "selected": 1},
+        "10.1.2.4": {"value": "10.1.2.4", "selected": 1},
+    }
+    padded = api.get(f"/api/firewall/alias/getItem/{uuid}")["alias"]["content"]
+    assert "other" in padded and padded["other"]["selected"] == 0
+    # option fields are option maps, as in getItem
+    assert items[uuid]["type"]["host"] == {"value": "Host(s)", "selected": 1}
+    assert api.reply("POST", "/api/firewall/alias/get", {}) == (200, [])
+
+
+def test_empty_sections_are_empty_arrays(api):
+    assert api.get("/api/interfaces/vlan_settings/get") == {"vlan": {"vlan": []}}
+    whole = api.get("/api/firewall/filter/get")["filter"]
+    assert whole["rules"] == {"rule": []} and whole["snatrules"] == {"rule": []}
+    assert whole["npt"] == {"rule": []} and whole["onetoone"] == {"rule": []}
+    # 26.7 adds the general container
+    assert whole["general"]["snat_mode"]["automatic"]["selected"] == 1
+
+
+def test_rules_in_get_are_in_config_order_with_percent_labels(api):
+    a = api.post("/api/firewall/filter/addRule", {"rule": {
+        "sequence": "20", "interface": "lan", "source_net": "lan", "description": "a"}})  # fmt: skip
+    b = api.post("/api/firewall/filter/addRule",
+                 {"rule": {"sequence": "10", "description": "b"}})  # fmt: skip
+    rules = api.get("/api/firewall/filter/get")["filter"]["rules"]["rule"]
+    assert list(rules) == [a["uuid"], b["uuid"]]  # not sorted by sequence
+    assert rules[a["uuid"]]["source_net"] == "lan"
+    assert rules[a["uuid"]]["%source_net"] == "LAN net"  # 26.7
+    assert rules[a["uuid"]]["sort_order"] == "400000.0000020"
+    old = Api(device("26.1"))
+    c = old.post("/api/firewall/filter/addRule", {"rule": {"source_net": "lan"}})["uuid"]
+    assert "%source_net" not in old.get("/api/firewall/filter/get")["filter"]["rules"]["rule"][c]
+
+
+def test_set_merges_updates_and_adds_but_never_deletes(api):
+    uuid = api.post("/api/interfaces/vlan_settings/addItem",
+                    {"vlan": {"if": "vtnet1", "tag": "30", "descr": "x"}})["uuid"]  # fmt: skip
+    body = {"vlan": {"vlan": {uuid: {"descr": "renamed", "pcp": 3},
+                              "anything": {"if": "vtnet1", "tag": 31, "vlanif": "vlan0.31"}}}}  # fmt: skip
+    assert api.post("/api/interfaces/vlan_settings/set", body) == {"result": "saved"}
+    items = api.get("/api/interfaces/vlan_settings/searchItem")["rows"]
+    by_tag = {r["tag"]: r for r in items}
+    assert by_tag["30"]["descr"] == "renamed" and by_tag["30"]["pcp"] == "3"
+    assert by_tag["31"]["uuid"] != "anything" and by_tag["31"]["vlanif"] == "vlan0.31"
+    # nothing mentioned, nothing changed; no root key: saved, no change
+    assert (
+        api.post("/api/interfaces/vlan_settings/set", {"vlan": {"vlan": {}}})["result"] == "saved"
+    )
+    assert api.post("/api/interfaces/vlan_settings/set", {})["result"] == "saved"
+    assert len(api.get("/api/interfaces/vlan_settings/searchItem")["rows"]) == 2
+    assert api.reply("GET", "/api/interfaces/vlan_settings/set") == (200, {"result": "failed"})
+
+
+def test_set_validation_keys_are_full_paths_and_nothing_is_saved(api):
+    uuid = api.post("/api/firewall/alias/addItem",
+                    {"alias": {"name": "kept", "type": "host", "content": "10.0.0.1"}})["uuid"]  # fmt: skip
+    before = copy.deepcopy(api.device.snapshot()["config"])
+    out = api.post("/api/firewall/alias/set",
+                   {"alias": {"aliases": {"alias": {uuid: {"name": "bad name!"}}}}})  # fmt: skip
+    assert out["result"] == "failed"
+    assert list(out["validations"]) == [f"alias.aliases.alias.{uuid}.name"]
+    assert api.device.snapshot()["config"] == before
+    # an array where a leaf is expected: the documented 500
+    status, body = api.reply("POST", "/api/firewall/alias/set",
+                             {"alias": {"aliases": {"alias": {uuid: {"name": ["x"]}}}}})  # fmt: skip
+    assert (status, body) == (500, CONV["responses"]["unexpected"]["body"])
+
+
+def test_set_skips_the_rename_refactoring_of_set_item(api):
+    api.post("/api/firewall/alias/addItem", {"alias": {"name": "old", "type": "host",
+                                                       "content": "10.0.0.1"}})  # fmt: skip
+    uuid = api.get("/api/firewall/alias/getAliasUUID/old")["uuid"]
+    api.post("/api/firewall/filter/addRule", {"rule": {"source_net": "old", "description": "r"}})
+    api.post("/api/firewall/alias/set", {"alias": {"aliases": {"alias": {uuid: {"name": "new"}}}}})
+    rule = api.get("/api/firewall/filter/searchRule")["rows"][0]
+    assert rule["source_net"] == "old"
+
+
+def test_kea_get_shape_follows_the_release():
+    new = Api(device("26.7.2")).get("/api/kea/dhcpv4/get")["dhcpv4"]
+    assert set(new) == {"general", "lexpire", "ha"} and "%this_server_name" in new["ha"]
+    old = Api(device("25.7")).get("/api/kea/dhcpv4/get")["dhcpv4"]
+    assert set(old) == {"general", "ha", "this_hostname"}
+
+
+def test_web_ui_root_is_the_login_page_without_auth(api):
+    for path in ("/", "/index.php"):
+        r = api.device.handle(Request(method="GET", path=path))
+        assert r.status == 200 and r.headers["Server"] == "OPNsense"
+        assert r.headers["Content-Type"].startswith("text/html")
+        assert b"<title>Login | OPNsense</title>" in r.body and b'id="iform"' in r.body
+        assert b"usernamefld" in r.body and b"passwordfld" in r.body
+        assert r.headers["Set-Cookie"].startswith("PHPSESSID=")

@@ -146,10 +146,12 @@ def test_get_uses_the_option_list_format(api):
         "block": {"value": "Block", "selected": 1},
         "reject": {"value": "Reject", "selected": 0},
     }
-    assert rule["interface"] == {
+    # every assigned interface of the installer template, the rule's two selected
+    assert {k: v for k, v in rule["interface"].items() if v["selected"]} == {
         "wan": {"value": "WAN", "selected": 1},
         "lan": {"value": "LAN", "selected": 1},
     }
+    assert rule["interface"]["opt1"] == {"value": "MGMT", "selected": 0}
     # a non-required single select gets the blank entry with its BlankDesc
     assert rule["state-policy"][""] == {"value": "default", "selected": 1}
     vlan = api.get("/api/interfaces/vlan_settings/getItem")["vlan"]

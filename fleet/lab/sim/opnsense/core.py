@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from fleet.lab.sim.base import Response
 from fleet.lab.sim.opnsense import configxml
 from fleet.lab.sim.opnsense.http import Call
-from fleet.lab.sim.opnsense.models import PRODUCT_HASH, PRODUCT_SERIES, PRODUCT_VERSION
+from fleet.lab.sim.opnsense.releases import Release
 
 if TYPE_CHECKING:
     from fleet.lab.sim.opnsense.device import OPNsenseDevice
@@ -18,8 +18,7 @@ NO_CHECK_MSG = "Firmware status requires to check for update first to provide mo
 UP_TO_DATE_MSG = "There are no updates available on the selected mirror."
 OS_VERSION = "FreeBSD 14.3-RELEASE-p2"
 
-PACKAGES = (  # name, version, comment, origin
-    ("opnsense", PRODUCT_VERSION, "OPNsense release", "opnsense/opnsense"),
+PACKAGES = (  # name, version, comment, origin (the opnsense package is the release itself)
     ("kea", "3.0.1", "Alternative DHCP implementation by ISC", "net/kea"),
     ("unbound", "1.23.1", "Validating, recursive, and caching DNS resolver", "dns/unbound"),
     ("php83", "8.3.24", "PHP Scripting Language (8.3.X branch)", "lang/php83"),
@@ -30,25 +29,29 @@ PACKAGES = (  # name, version, comment, origin
 )
 
 
-def product() -> dict[str, Any]:
+def _packages(r: Release) -> list[tuple[str, str, str, str]]:
+    return [("opnsense", r.version, "OPNsense release", "opnsense/opnsense"), *PACKAGES]
+
+
+def product(r: Release) -> dict[str, Any]:
     return {
-        "product_abi": PRODUCT_SERIES,
+        "product_abi": r.series,
         "product_arch": "amd64",
         "product_conflicts": "",
         "product_copyright_owner": "Deciso B.V.",
         "product_copyright_url": "https://www.deciso.com/",
         "product_copyright_years": "2014-2026",
         "product_email": "project@opnsense.org",
-        "product_hash": PRODUCT_HASH,
+        "product_hash": r.hash,
         "product_id": "opnsense",
         "product_name": "OPNsense",
         "product_nickname": "",
-        "product_series": PRODUCT_SERIES,
+        "product_series": r.series,
         "product_tier": "1",
-        "product_version": PRODUCT_VERSION,
+        "product_version": r.version,
         "product_website": "https://opnsense.org/",
-        "product_latest": PRODUCT_VERSION,
-        "product_mirror": "https://pkg.opnsense.org/FreeBSD:14:amd64/26.7",
+        "product_latest": r.version,
+        "product_mirror": f"https://pkg.opnsense.org/FreeBSD:14:amd64/{r.series}",
         "product_time": "",
         "product_log": 0,
         "product_repos": "OPNsense",
@@ -66,7 +69,7 @@ def _package(name: str, version: str, comment: str, origin: str) -> dict[str, An
     }  # fmt: skip
 
 
-def _check_result(last_check: str) -> dict[str, Any]:
+def _check_result(r: Release, last_check: str) -> dict[str, Any]:
     return {
         "api_version": "1",
         "connection": "ok",
@@ -79,8 +82,8 @@ def _check_result(last_check: str) -> dict[str, Any]:
         "os_version": OS_VERSION,
         "product_id": "opnsense",
         "product_target": "opnsense",
-        "product_version": PRODUCT_VERSION,
-        "product_abi": PRODUCT_SERIES,
+        "product_version": r.version,
+        "product_abi": r.series,
         "reinstall_packages": [],
         "remove_packages": [],
         "upgrade_major_message": "",
@@ -88,7 +91,7 @@ def _check_result(last_check: str) -> dict[str, Any]:
         "upgrade_needs_reboot": "0",
         "upgrade_packages": [],
         "upgrade_sets": [],
-        "all_packages": {p[0]: _package(*p) for p in PACKAGES},
+        "all_packages": {p[0]: _package(*p) for p in _packages(r)},
         "all_sets": {},
     }
 
@@ -102,10 +105,10 @@ def firmware_status(dev: OPNsenseDevice, call: Call) -> Any:
     if call.is_post:
         _run_check(dev)  # POST runs a synchronous probe first
     last = dev.state["firmware"]["last_check"]
-    prod = product()
+    prod = product(dev.release)
     if last is None:
         return {"product": prod, "status": "none", "status_msg": NO_CHECK_MSG}
-    check = _check_result(last)
+    check = _check_result(dev.release, last)
     prod["product_check"] = check
     return check | {"product": prod, "status": "none", "status_msg": UP_TO_DATE_MSG,
                     "status_reboot": "0"}  # fmt: skip
@@ -123,14 +126,13 @@ def firmware_running(dev: OPNsenseDevice, call: Call) -> Any:
 
 
 def firmware_info(dev: OPNsenseDevice, call: Call) -> Any:
+    r = dev.release
     return {
         "product_id": "opnsense",
-        "product_version": PRODUCT_VERSION,
-        "package": [_package(*p) for p in PACKAGES],
+        "product_version": r.version,
+        "package": [_package(*p) for p in _packages(r)],
         "plugin": [],
-        "changelog": [
-            {"series": PRODUCT_SERIES, "version": PRODUCT_VERSION, "date": "August 12, 2026"},
-        ],
+        "changelog": [{"series": r.series, "version": r.version, "date": r.date}],
     }
 
 

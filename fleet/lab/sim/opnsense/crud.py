@@ -89,8 +89,11 @@ def _sibling(f: Field, name: str) -> str:
     return f.name.rsplit(".", 1)[0] + "." + name if "." in f.name else name
 
 
-def check_item(dev: OPNsenseDevice, m: Model, uuid: str, item: Item) -> Messages:
-    """Field rules, model constraints, then the model's own checks: field → messages."""
+def check_item(
+    dev: OPNsenseDevice, m: Model, uuid: str, item: Item, model_hooks: bool = True
+) -> Messages:
+    """Field rules, model constraints, then the model's own checks (`model_hooks`; the
+    controller-level `set` skips those the item actions make): field → messages."""
     msgs: Messages = {}
 
     def add(name: str, text: str) -> None:
@@ -129,7 +132,7 @@ def check_item(dev: OPNsenseDevice, m: Model, uuid: str, item: Item) -> Messages
             ):
                 add(f.name, text)
     h = hooks(dev, m.key)
-    if h.validate:
+    if h.validate and model_hooks:
         for name, texts in h.validate(dev, uuid, item).items():
             for text in texts:
                 add(name, text)
@@ -157,8 +160,11 @@ def with_volatile(dev: OPNsenseDevice, m: Model, uuid: str, item: Item) -> Item:
     return item | {f.name: extra.get(f.name, "") for f in m.fields if f.volatile}
 
 
-def render_get(dev: OPNsenseDevice, m: Model, uuid: str, item: Item) -> dict[str, Any]:
-    """getBase(): scalars as strings, option fields as option maps, lists as item maps."""
+def render_get(
+    dev: OPNsenseDevice, m: Model, uuid: str, item: Item, item_hooks: bool = True
+) -> dict[str, Any]:
+    """getBase(): scalars as strings, option fields as option maps, lists as item maps
+    (`item_hooks`: the per-item post-processing of get*, which the controller `get` lacks)."""
     full = with_volatile(dev, m, uuid, item)
     out: dict[str, Any] = {}
     for f in m.fields:
@@ -169,18 +175,29 @@ def render_get(dev: OPNsenseDevice, m: Model, uuid: str, item: Item) -> dict[str
             rendered = list_map(value)
         else:
             rendered = value
+            if dev.release.percent_in_get and value and f.kind == "NetworkAliasField":
+                text = dev.network_label(value)
+                if text != value:  # 26.7: the display text of a string leaf beside it
+                    _put(out, _percent(f.name), text)
         _put(out, f.name, rendered)
     h = hooks(dev, m.key)
-    if h.get:
+    if h.get and item_hooks:
         h.get(dev, uuid, full, out)
     return out
+
+
+def _percent(name: str) -> str:
+    head, _, leaf = name.rpartition(".")
+    return f"{head}.%{leaf}" if head else f"%{leaf}"
 
 
 def render_row(
     dev: OPNsenseDevice, m: Model, uuid: str, item: Item, options: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """searchBase() rows (25.7+): uuid, raw values, '%field' where the display text differs."""
+    """searchBase() rows. 25.7+: uuid, raw values, '%field' where the display text differs.
+    Up to 25.1: uuid and the display text of each field (option labels instead of keys)."""
     full = with_volatile(dev, m, uuid, item)
+    raw = dev.release.raw_search_rows
     row: dict[str, Any] = {"uuid": uuid}
     for f in m.fields:
         value = full.get(f.name, "")
@@ -188,7 +205,9 @@ def render_row(
         if value and f.is_list:
             opts = options[f.name] if options is not None else dev.options(m, f)
             text = describe(f, value, opts)
-            if text != value:
+            if not raw:
+                row[f.name] = text
+            elif text != value:
                 row["%" + f.name] = text
     h = hooks(dev, m.key)
     if h.row:
@@ -396,19 +415,20 @@ class Collection:
     multi_delete: bool = False  # del takes a comma-separated list of uuids
 
     def search(self, dev: OPNsenseDevice, call: Call) -> Any:
-        return search(dev, self.model, call, self.keep(call) if self.keep else None)
+        m = dev.model(self.model.key)
+        return search(dev, m, call, self.keep(call) if self.keep else None)
 
     def get(self, dev: OPNsenseDevice, call: Call) -> Any:
-        return get(dev, self.model, call.param(0))
+        return get(dev, dev.model(self.model.key), call.param(0))
 
     def add(self, dev: OPNsenseDevice, call: Call) -> Any:
-        return add(dev, self.model, call, self.overlay)
+        return add(dev, dev.model(self.model.key), call, self.overlay)
 
     def set(self, dev: OPNsenseDevice, call: Call) -> Any:
-        return set_(dev, self.model, call, call.param(0), self.overlay)
+        return set_(dev, dev.model(self.model.key), call, call.param(0), self.overlay)
 
     def delete(self, dev: OPNsenseDevice, call: Call) -> Any:
-        return delete(dev, self.model, call, call.param(0), multi=self.multi_delete)
+        return delete(dev, dev.model(self.model.key), call, call.param(0), multi=self.multi_delete)
 
     def toggle(self, dev: OPNsenseDevice, call: Call) -> Any:
-        return toggle(dev, self.model, call, call.param(0), call.param(1))
+        return toggle(dev, dev.model(self.model.key), call, call.param(0), call.param(1))

@@ -6,10 +6,12 @@ import base64
 import binascii
 import hmac
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from fleet.lab.sim.base import Request, Response
+from fleet.lab.sim.opnsense import pf, releases
 from fleet.lab.sim.opnsense.fields import Field
 from fleet.lab.sim.opnsense.http import (
     AUTH_FAILED,
@@ -17,13 +19,14 @@ from fleet.lab.sim.opnsense.http import (
     ApiError,
     Call,
     json_response,
+    login_page,
     parse_body,
     php_params,
     unexpected,
 )
-from fleet.lab.sim.opnsense.models import Model, model
-from fleet.lab.sim.opnsense.routing import Router
-from fleet.lab.sim.opnsense.state import FORMAT, Store, new_state
+from fleet.lab.sim.opnsense.models import Model, model_for
+from fleet.lab.sim.opnsense.routing import Router, key, path_key
+from fleet.lab.sim.opnsense.state import FORMAT, Store, new_state, upgrade
 
 # /etc/protocols names offered by ProtocolField (upper case, as OPNsense lists them)
 PROTOCOLS = ("ICMP", "IGMP", "GGP", "IPENCAP", "ST2", "TCP", "CBT", "EGP", "IGP", "UDP",
@@ -50,13 +53,24 @@ DHCP_OPTIONS = {"1": "subnet-mask (1)", "2": "time-offset (2)", "3": "routers (3
                 "252": "wpad-url (252)"}  # fmt: skip
 
 ROLLBACK_SECONDS = 60.0
+ESTABLISHED_LIMIT = 4096  # connection states kept (pf's state table, in small)
+# Actions served only from / up to a release (releases.SINCE / UNTIL), by route key.
+_SINCE = {path_key(p): s for p, s in releases.SINCE.items()}
+_UNTIL = {path_key(p): s for p, s in releases.UNTIL.items()}
+# SettingsController of Unbound has __call: an unknown action answers 200 with an empty body.
+_CATCH_ALL = {("unbound", "settings")}
 
 
 class OPNsenseDevice:
-    """An OPNsense 26.7 firewall's REST API over one state dict.
+    """An OPNsense firewall's REST API over one state dict, speaking the release in its state
+    (`releases.py`: 24.7 to 26.7).
 
     `router` and `hooks` are the tables of routes.py, handed in by the factory: the
     controllers see this class, so it must not import them.
+
+    Its packet filter guards the API: the first request of each client connection is judged
+    by the applied (running) filter rules (`pf.py`); a blocked connection gets no answer, and
+    connections admitted before a filter change keep working, as pf keeps their states.
     """
 
     def __init__(
@@ -73,6 +87,8 @@ class OPNsenseDevice:
         self.router = router
         self.hooks = hooks
         self.rollback_seconds = ROLLBACK_SECONDS
+        self.release = releases.release(state["firmware"]["version"])
+        self._established: OrderedDict[int, None] = OrderedDict()
 
     # --- Device protocol -----------------------------------------------------------------
 
@@ -136,9 +152,46 @@ class OPNsenseDevice:
             secret, self.state["secret"]
         )
 
+    def _admitted(self, request: Request) -> bool:
+        """Does the applied filter let this request's connection in (pf.py)?"""
+        conn = request.connection
+        if conn and conn in self._established:
+            return True  # an established state: rule changes do not cut it
+        ok = pf.admits_api(
+            self.store.running("rule"),
+            self.store.running("alias"),
+            self.state["system"].get("api_interface", "wan"),
+            request.remote,
+        )
+        if ok and conn:
+            self._established[conn] = None
+            while len(self._established) > ESTABLISHED_LIMIT:
+                self._established.popitem(last=False)
+        return ok
+
+    def serves(self, route: tuple[str, str, str]) -> bool:
+        """Does this device's release have the action (releases.SINCE / UNTIL)?"""
+        since, until = _SINCE.get(route), _UNTIL.get(route)
+        if since and not self.release.at_least(since):
+            return False
+        return not (until and releases.series_key(self.release.series) > releases.series_key(until))
+
     def _handle(self, request: Request) -> Response:
+        self.tick()  # an expired rollback timer fires whether or not the request gets in
+        if not self._admitted(request):
+            return Response(cut=True)
+        if request.path in ("/", "/index.php") and request.method.upper() in ("GET", "HEAD"):
+            return login_page(self.release.version)  # the web UI's login form, no auth
+        parts = request.path.split("/")
+        route = key(*parts[2:5]) if len(parts) >= 5 and parts[:2] == ["", "api"] else None
         hit = self.router.resolve(request.path)
+        if hit is not None and route is not None and not self.serves(route):
+            hit = None
         if hit is None:
+            if route is not None and route[:2] in _CATCH_ALL:
+                if not self._authenticated(request):
+                    return json_response(AUTH_FAILED, status=401)
+                return Response(body=b"", headers={"Content-Type": "text/html; charset=UTF-8"})
             return json_response(NOT_FOUND, status=404)
         handler, params = hit
         if not self._authenticated(request):
@@ -169,7 +222,10 @@ class OPNsenseDevice:
     # --- helpers for controllers ---------------------------------------------------------
 
     def model(self, key: str) -> Model:
-        return model(key)
+        """The model as this device's release has it (24.7 rules have 18 fields)."""
+        if key == "rule" and not self.release.at_least("25.1"):
+            return model_for(key, releases.RULE_FIELDS_24_7)
+        return model_for(key, None)
 
     def save(self, call: Call, description: str = "") -> str:
         return self.store.save(
@@ -178,6 +234,8 @@ class OPNsenseDevice:
 
     def tick(self) -> None:
         """Run pending auto-rollbacks whose 60 s timer has expired (apply/{revision})."""
+        if not self.state["rollbacks"]:
+            return
         due = [r for r, t in self.state["rollbacks"].items() if self.store.clock() >= t]
         for revision in due:
             del self.state["rollbacks"][revision]
@@ -190,6 +248,21 @@ class OPNsenseDevice:
 
     def interfaces(self) -> dict[str, str]:
         return {k: v["descr"] for k, v in self.state["system"]["interfaces"].items()}
+
+    def network_label(self, value: str) -> str:
+        """The display text of a rule network (NetworkAliasField::getDescription)."""
+        names = self.interfaces()
+        labels = []
+        for part in value.split(","):
+            if part in names:
+                labels.append(f"{names[part]} net")
+            elif part.endswith("ip") and part[:-2] in names:
+                labels.append(f"{names[part[:-2]]} address")
+            elif part == "(self)":
+                labels.append("This Firewall")
+            else:
+                labels.append(part)
+        return ", ".join(labels)
 
     def alias_names(self, types: tuple[str, ...] | None = None) -> dict[str, str]:
         return {
@@ -250,11 +323,13 @@ def build(
     hooks: Mapping[str, Any],
 ) -> OPNsenseDevice:
     if state is None:
-        state = new_state(name, index, seed)
+        state = new_state(name, index, seed, releases.planned(name, index))
     elif state.get("kind") != "opnsense" or state.get("format") != FORMAT:
         # never silently replace a firewall's configuration
         raise ValueError(
             f"saved state is not an OPNsense state of format {FORMAT} "
             f"(kind {state.get('kind')!r}, format {state.get('format')!r})"
         )
+    else:  # a state saved before releases were simulated ran the newest one
+        upgrade(state, releases.NEWEST)
     return OPNsenseDevice(name, state, router, hooks)

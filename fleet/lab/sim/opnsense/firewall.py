@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from fleet.lab.sim.opnsense import crud
+from fleet.lab.sim.opnsense import crud, modelio
 from fleet.lab.sim.opnsense.crud import Hooks, Item, Messages
 from fleet.lab.sim.opnsense.csvio import CsvTransfer
-from fleet.lab.sim.opnsense.fields import is_ip, is_mac, is_network, split_list
+from fleet.lab.sim.opnsense.fields import is_ip, is_mac, is_network, option_map, split_list
 from fleet.lab.sim.opnsense.http import Call, user_exception
-from fleet.lab.sim.opnsense.models import model
-from fleet.lab.sim.opnsense.state import BACKUP_COUNT
+from fleet.lab.sim.opnsense.models import defaults, model
+from fleet.lab.sim.opnsense.state import BACKUP_COUNT, SEED_ALIASES
 
 if TYPE_CHECKING:
     from fleet.lab.sim.opnsense.device import OPNsenseDevice
@@ -209,6 +209,43 @@ def _alias_filter(call: Call):
 ALIASES = crud.Collection(ALIAS, keep=_alias_filter, multi_delete=True)
 
 
+SEED_NAMES = {name for name, _, _ in SEED_ALIASES}
+
+
+def alias_builtins(dev: OPNsenseDevice) -> dict[str, Any]:
+    """The built-in aliases `alias/get` lists after the stored ones, keyed by name: the static
+    ones and `__<if>_network` per interface; their other fields come from the first stored
+    alias (reference: alias/get)."""
+    items = dev.store.items("alias")
+    stored = [i for i in items.values() if i["name"] not in SEED_NAMES]
+    template = dict(stored[0]) if stored else defaults(ALIAS)
+    out: dict[str, Any] = {}
+    for item in items.values():
+        if item["name"] in SEED_NAMES:
+            out[item["name"]] = modelio.item(dev, "alias", item["name"], item)
+    for key, iface in dev.state["system"]["interfaces"].items():
+        name = f"__{key}_network"
+        entry = template | {
+            "enabled": "1",
+            "name": name,
+            "type": "internal",
+            "content": "",
+            "description": f"{iface.get('descr') or key} net",
+        }
+        out[name] = modelio.item(dev, "alias", name, entry)
+    return out
+
+
+ALIAS_MODEL = modelio.ModelController(
+    modelio.Tree(
+        "alias",
+        {"aliases.alias": "alias"},
+        extra=lambda dev: {"geoip": {"url": ""}},
+        builtins=alias_builtins,
+    )
+)
+
+
 def alias_uuid(dev: OPNsenseDevice, call: Call) -> Any:
     name = call.param(0)
     for u, item in dev.store.items("alias").items():
@@ -367,7 +404,7 @@ def rule_search(dev: OPNsenseDevice, call: Call) -> Any:
         ifs = split_list(item.get("interface", "")) or ["__floating"]
         return bool(set(ifs) & set(wanted.split(",")))
 
-    return crud.search(dev, RULE, call, keep, post_only=True, default_count=9999)
+    return crud.search(dev, dev.model("rule"), call, keep, post_only=True, default_count=9999)
 
 
 RULES = crud.Collection(RULE)
@@ -410,7 +447,7 @@ def rule_apply(dev: OPNsenseDevice, call: Call) -> Any:
     if not call.is_post:
         return {"status": "error"}
     revision = call.param(0)
-    if revision:
+    if revision and dev.release.savepoints:  # 26.7 has no rollback timer: the part is ignored
         dev.state["rollbacks"][revision] = dev.store.clock() + dev.rollback_seconds
     dev.store.apply("filter")
     return {"status": "OK\n\n"}
@@ -478,3 +515,28 @@ def rule_network_options(dev: OPNsenseDevice, call: Call) -> Any:
 
 
 RULES_CSV = CsvTransfer(RULE, "filter_rules.csv")
+
+SNAT_MODES = {
+    "automatic": "Automatic Source NAT rule generation",
+    "hybrid": "Hybrid Source NAT rule generation",
+    "advanced": "Manual Source NAT rule generation",
+    "disabled": "Disable Source NAT rule generation",
+}
+
+
+def filter_general(dev: OPNsenseDevice) -> dict[str, Any]:
+    if not dev.release.at_least("26.7"):
+        return {}
+    snat = model("rule").field("sequence")  # any required field: no "" entry
+    assert snat is not None
+    return {"general": {"snat_mode": option_map(snat, "automatic", SNAT_MODES)}}
+
+
+FILTER_MODEL = modelio.ModelController(
+    modelio.Tree(
+        "filter",
+        {"rules.rule": "rule"},
+        extra=filter_general,
+        shown={"snatrules.rule": "", "npt.rule": "", "onetoone.rule": ""},
+    )
+)

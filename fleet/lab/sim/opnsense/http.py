@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import time
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -146,3 +148,46 @@ def to_php_string(value: Any) -> str:
     if isinstance(value, dict | list):
         raise unexpected()
     return str(value)
+
+
+LOGIN_PAGE = """<!doctype html>
+<html lang="en-US" class="no-js">
+  <head>
+    <meta charset="UTF-8" />
+    <meta name="robots" content="noindex, nofollow" />
+    <title>Login | OPNsense</title>
+  </head>
+  <body class="page-login">
+    <div class="container">
+      <main class="login-modal-container">
+        <header class="login-modal-head"><div class="navbar-brand">OPNsense</div></header>
+        <div class="login-modal-content">
+          <form class="clearfix" id="iform" name="iform" method="post" autocomplete="off">
+            <input id="usernamefld" type="text" name="usernamefld" class="form-control user" />
+            <input id="passwordfld" type="password" name="passwordfld" class="form-control pwd" />
+            <button type="submit" name="login" value="1" class="btn btn-primary">Login</button>
+          </form>
+        </div>
+      </main>
+      <div class="login-foot text-center">
+        <a target="_blank" href="https://opnsense.org/">OPNsense</a> (c) 2014-2026
+        <a target="_blank" href="https://www.deciso.com/">Deciso B.V.</a>
+      </div>
+    </div>
+  </body>
+</html>
+"""
+
+
+def login_page(version: str) -> Response:
+    """`GET /` of the web UI when not logged in: 200 with the login form, never a redirect
+    (reference: conventions.web_ui_root)."""
+    session = hashlib.sha256(f"{version}:{time.time_ns()}".encode()).hexdigest()
+    return Response(
+        body=LOGIN_PAGE.encode(),
+        headers={
+            "Content-Type": "text/html; charset=UTF-8",
+            "Server": "OPNsense",
+            "Set-Cookie": f"PHPSESSID={session[:26]}; path=/; secure; HttpOnly; SameSite=Lax",
+        },
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from fleet.lab.sim.opnsense import crud
+from fleet.lab.sim.opnsense import crud, modelio
 from fleet.lab.sim.opnsense.crud import Hooks, Item, Messages
 from fleet.lab.sim.opnsense.http import Call, user_exception
 from fleet.lab.sim.opnsense.models import model
@@ -68,6 +68,8 @@ VLAN_HOOKS = Hooks(prepare=vlan_prepare, validate=vlan_validate, before_delete=v
 
 
 VLANS = crud.Collection(VLAN, multi_delete=True)
+# the key is doubled: root `vlan`, array field `vlan`; set skips the assigned/QinQ checks
+VLAN_MODEL = modelio.ModelController(modelio.Tree("vlan", {"vlan": "vlan"}, controller_checks=True))
 
 
 def vlan_reconfigure(dev: OPNsenseDevice, call: Call) -> Any:

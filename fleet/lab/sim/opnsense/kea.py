@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from fleet.lab.sim.opnsense import crud, service
 from fleet.lab.sim.opnsense.crud import Hooks, Item, Messages
 from fleet.lab.sim.opnsense.csvio import CsvTransfer
-from fleet.lab.sim.opnsense.http import Call, user_exception
+from fleet.lab.sim.opnsense.http import Call, unexpected, user_exception
 from fleet.lab.sim.opnsense.models import model
 
 if TYPE_CHECKING:
@@ -125,7 +125,19 @@ def subnet_get(dev: OPNsenseDevice, call: Call) -> Any:
 
 
 def settings_get(dev: OPNsenseDevice, call: Call) -> Any:
-    return {"dhcpv4": {dev.model(k).post_key: crud.get_section(dev, k) for k in SECTIONS}}
+    """Dhcpv4Controller overrides get: ≤25.7 {general, ha, this_hostname}, 26.1 adds lexpire,
+    26.7 moves the host name into ha's '%this_server_name' (reference: get_set_detail)."""
+    if call.method != "GET":
+        raise unexpected()  # the override reads keys the base left out: a PHP warning → 500
+    r = dev.release
+    keys = SECTIONS if r.at_least("26.1") else [k for k in SECTIONS if k != "kea.lexpire"]
+    out = {dev.model(k).post_key: crud.get_section(dev, k) for k in keys}
+    hostname = dev.state["system"]["hostname"]
+    if r.at_least("26.7"):
+        out["ha"]["%this_server_name"] = hostname
+    else:
+        out["this_hostname"] = hostname
+    return {"dhcpv4": out}
 
 
 def settings_set(dev: OPNsenseDevice, call: Call) -> Any:

@@ -9,7 +9,7 @@ same format, with the fields and defaults of the OPNsense model XML.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,10 +17,6 @@ from typing import Any
 from fleet.lab.sim.opnsense.fields import Field, build_fields
 
 DATA = Path(__file__).parent / "data" / "opnsense-api.json"
-
-PRODUCT_VERSION = "26.7.2"
-PRODUCT_SERIES = "26.7"
-PRODUCT_HASH = "3fa8a4cfb"
 
 
 @cache
@@ -236,6 +232,13 @@ def models() -> dict[str, Model]:
             "OPNsense/unboundplus/dots/dot",
         ),
         Model(
+            "domain",
+            "domain",
+            _fields(unbound["domain_overrides_legacy_22.7-24.7"]["model"]["fields"]),
+            "domain",
+            "OPNsense/unboundplus/domains/domain",
+        ),
+        Model(
             "subnet4",
             "subnet4",
             _fields(kea["subnets"]["model"]["fields"]),
@@ -274,8 +277,17 @@ def model(key: str) -> Model:
     return models()[key]
 
 
-COLLECTIONS = ("alias", "rule", "vlan", "host", "host_alias", "dot", "subnet4", "reservation",
-               "kea_option", "kea_peer")  # fmt: skip
+@cache
+def model_for(key: str, fields: tuple[str, ...] | None) -> Model:
+    """A model restricted to the fields a release has (None: all of the reference's)."""
+    m = model(key)
+    if fields is None:
+        return m
+    return replace(m, fields=tuple(f for f in m.fields if f.name in fields))
+
+
+COLLECTIONS = ("alias", "rule", "vlan", "host", "host_alias", "dot", "domain", "subnet4",
+               "reservation", "kea_option", "kea_peer")  # fmt: skip
 SETTINGS = ("unbound.general", "unbound.advanced", "unbound.acls", "unbound.dnsbl",
             "unbound.forwarding", "kea.general", "kea.lexpire", "kea.ha")  # fmt: skip
 

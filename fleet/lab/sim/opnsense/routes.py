@@ -1,6 +1,8 @@
 """Which controller action answers which documented path, and which hooks change the generic
 CRUD of which model. Paths are written as the reference documents them (the contract tests
-compare both ways); routing.py matches requests to them the way OPNsense does."""
+compare both ways); routing.py matches requests to them the way OPNsense does. Actions a
+release lacks (savepoints from 26.7, domain overrides from 25.1, …) are in the table too: the
+device answers them per its release (releases.SINCE / UNTIL)."""
 
 from __future__ import annotations
 
@@ -43,6 +45,8 @@ ROUTES = {
     f"{_ALIAS}/export": firewall.alias_export,
     f"{_ALIAS}/import": firewall.alias_import,
     f"{_ALIAS}/getTableSize": firewall.alias_table_size,
+    f"{_ALIAS}/get": firewall.ALIAS_MODEL.get,
+    f"{_ALIAS}/set": firewall.ALIAS_MODEL.set,
     "/api/firewall/alias_util/list": firewall.alias_util_list,
     f"{_RULE}/searchRule": firewall.rule_search,
     f"{_RULE}/getRule": firewall.RULES.get,
@@ -61,12 +65,16 @@ ROUTES = {
     f"{_RULE}/listNetworkSelectOptions": firewall.rule_network_options,
     f"{_RULE}/downloadRules": firewall.RULES_CSV.download,
     f"{_RULE}/uploadRules": firewall.RULES_CSV.upload,
+    f"{_RULE}/get": firewall.FILTER_MODEL.get,
+    f"{_RULE}/set": firewall.FILTER_MODEL.set,
     f"{_VLAN}/searchItem": interfaces.VLANS.search,
     f"{_VLAN}/getItem": interfaces.VLANS.get,
     f"{_VLAN}/addItem": interfaces.VLANS.add,
     f"{_VLAN}/setItem": interfaces.VLANS.set,
     f"{_VLAN}/delItem": interfaces.VLANS.delete,
     f"{_VLAN}/reconfigure": interfaces.vlan_reconfigure,
+    f"{_VLAN}/get": interfaces.VLAN_MODEL.get,
+    f"{_VLAN}/set": interfaces.VLAN_MODEL.set,
     f"{_KEA}/searchSubnet": kea.SUBNETS.search,
     f"{_KEA}/getSubnet": kea.subnet_get,
     f"{_KEA}/addSubnet": kea.SUBNETS.add,
@@ -121,6 +129,12 @@ ROUTES = {
     f"{_UNBOUND}/setDot": unbound.DOTS.set,
     f"{_UNBOUND}/delDot": unbound.DOTS.delete,
     f"{_UNBOUND}/toggleDot": unbound.DOTS.toggle,
+    f"{_UNBOUND}/searchDomainOverride": unbound.DOMAIN_OVERRIDES.search,
+    f"{_UNBOUND}/getDomainOverride": unbound.DOMAIN_OVERRIDES.get,
+    f"{_UNBOUND}/addDomainOverride": unbound.DOMAIN_OVERRIDES.add,
+    f"{_UNBOUND}/setDomainOverride": unbound.DOMAIN_OVERRIDES.set,
+    f"{_UNBOUND}/delDomainOverride": unbound.DOMAIN_OVERRIDES.delete,
+    f"{_UNBOUND}/toggleDomainOverride": unbound.DOMAIN_OVERRIDES.toggle,
     f"{_UNBOUND}/get": unbound.settings_get,
     f"{_UNBOUND}/set": unbound.settings_set,
     "/api/unbound/service/reconfigure": unbound.SERVICE.reconfigure,

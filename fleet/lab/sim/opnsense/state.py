@@ -25,11 +25,21 @@ SUBSYSTEMS: dict[str, tuple[str, ...]] = {
     "alias": ("alias",),
     "filter": ("rule", "alias"),
     "vlan": ("vlan",),
-    "unbound": ("host", "host_alias", "dot")
+    "unbound": ("host", "host_alias", "dot", "domain")
     + tuple(k for k in SETTINGS if k.startswith("unbound")),
     "kea": ("subnet4", "reservation", "kea_option", "kea_peer")
     + tuple(k for k in SETTINGS if k.startswith("kea")),
 }
+
+# The region's installer template (the config.xml a firewall is installed from): WAN on vtnet0,
+# the regional network the management and the API come from; LAN on vtnet1, the parent of the
+# site VLANs; one optional interface per VLAN of the addressing plan, assigned to its VLAN device
+# `vlan0.<tag>`, which fleet creates through the API (interface assignment has no API in the
+# releases the reference covers).
+INSTALLER_VLANS = (("opt1", 10, "MGMT"), ("opt2", 20, "SERVERS"), ("opt3", 30, "ADMIN"),
+                   ("opt4", 60, "TOIP"), ("opt5", 40, "PEDAGO"), ("opt6", 50, "WIFI"),
+                   ("opt7", 70, "DMZ"))  # fmt: skip
+API_INTERFACE = "wan"
 
 SEED_ALIASES = (
     ("bogons", "external", "bogon networks (internal)"),
@@ -48,8 +58,19 @@ def _stream(seed: int, name: str, label: str, size: int) -> bytes:
     return out[:size]
 
 
-def new_state(name: str, index: int, seed: int) -> dict[str, Any]:
-    """A freshly installed lab firewall: WAN/LAN, Unbound on, Kea off, no rules."""
+def installer_interfaces() -> dict[str, dict[str, str]]:
+    interfaces = {
+        "wan": {"descr": "WAN", "if": "vtnet0", "ipaddr": "dhcp"},
+        "lan": {"descr": "LAN", "if": "vtnet1", "ipaddr": "192.168.1.1", "subnet": "24"},
+    }
+    for key, tag, descr in INSTALLER_VLANS:
+        interfaces[key] = {"descr": descr, "if": f"vlan0.{tag}"}
+    return interfaces
+
+
+def new_state(name: str, index: int, seed: int, version: str) -> dict[str, Any]:
+    """A freshly installed lab firewall of release `version`: the installer's interfaces,
+    Unbound on, Kea off, no rules."""
     key = base64.b64encode(_stream(seed, name, "key", 60)).decode()
     secret = base64.b64encode(_stream(seed, name, "secret", 60)).decode()
     config: dict[str, Any] = {k: {} for k in COLLECTIONS}
@@ -68,10 +89,8 @@ def new_state(name: str, index: int, seed: int) -> dict[str, Any]:
         "system": {
             "hostname": "OPNsense",
             "domain": "localdomain",
-            "interfaces": {
-                "wan": {"descr": "WAN", "if": "vtnet0", "ipaddr": "dhcp"},
-                "lan": {"descr": "LAN", "if": "vtnet1", "ipaddr": "192.168.1.1", "subnet": "24"},
-            },
+            "interfaces": installer_interfaces(),
+            "api_interface": API_INTERFACE,
             "devices": ["vtnet0", "vtnet1", "vtnet2"],
             "gateways": {"WAN_DHCP": "WAN_DHCP - dhcp"},
             "groups": {"1999": "admins"},
@@ -82,7 +101,7 @@ def new_state(name: str, index: int, seed: int) -> dict[str, Any]:
         "revision": None,
         "backups": [],
         "rollbacks": {},
-        "firmware": {"last_check": None},
+        "firmware": {"last_check": None, "version": version},
     }
     store = Store(state, clock=lambda: 1_700_000_000.0 + index)
     for alias_name, alias_type, descr in SEED_ALIASES:
@@ -94,6 +113,15 @@ def new_state(name: str, index: int, seed: int) -> dict[str, Any]:
         config["alias"][store.new_uuid()] = item
     store.save("config.xml created by the installer", username="(system)")
     state["running"] = {k: dict(v) for k, v in config.items()}
+    return state
+
+
+def upgrade(state: dict[str, Any], version: str) -> dict[str, Any]:
+    """Fill what a state saved by an older simulator lacks (its firewall ran `version`)."""
+    for key in COLLECTIONS:
+        state["config"].setdefault(key, {})
+    state["firmware"].setdefault("version", version)
+    state["system"].setdefault("api_interface", API_INTERFACE)
     return state
 
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 HOST = model("host")
 HOST_ALIAS = model("host_alias")
 DOT = model("dot")
+DOMAIN = model("domain")
 SECTIONS = ["unbound.general", "unbound.advanced", "unbound.acls", "unbound.dnsbl",
             "unbound.forwarding"]  # fmt: skip
 
@@ -65,17 +66,28 @@ HOST_ALIASES = crud.Collection(HOST_ALIAS, keep=_by_host)
 # forwards and DNS-over-TLS servers are one model told apart by `type`
 FORWARDS = crud.Collection(DOT, overlay={"type": "forward"}, keep=_by_type("forward"))
 DOTS = crud.Collection(DOT, overlay={"type": "dot"}, keep=_by_type("dot"))
+# domain overrides: 22.7 – 24.7 (routes served per release: releases.UNTIL)
+DOMAIN_OVERRIDES = crud.Collection(DOMAIN)
 
 
 def settings_get(dev: OPNsenseDevice, call: Call) -> Any:
+    if call.method != "GET":
+        return []
     out: dict[str, Any] = {dev.model(k).post_key: crud.get_section(dev, k) for k in SECTIONS}
-    for key, m, wrap, outer in (
+    sections = [
         ("dot", DOT, "dot", "dots"),
         ("host", HOST, "host", "hosts"),
         ("host_alias", HOST_ALIAS, "alias", "aliases"),
-    ):
+    ]
+    if dev.release.domain_overrides:  # 22.7 – 24.7
+        sections.append(("domain", DOMAIN, "domain", "domains"))
+    for key, m, wrap, outer in sections:
+        m = dev.model(key)
         out[outer] = {
-            wrap: {u: crud.render_get(dev, m, u, i) for u, i in dev.store.items(key).items()}
+            wrap: {
+                u: crud.render_get(dev, m, u, i, item_hooks=False)
+                for u, i in dev.store.items(key).items()
+            }
         }
     return {"unbound": out}
 

@@ -1,0 +1,1 @@
+../../fleet/opnsense/api.py
