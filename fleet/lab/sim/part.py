@@ -50,9 +50,10 @@ def run_dir(project_root: Path) -> Path:
 
 
 def first_address(project_root: Path) -> str:
-    """127.1xx.0.1, xx from the checkout's path: two checkouts on one machine rarely meet."""
+    """127.1xx.yy.1, xx and yy from the checkout's path: two checkouts (or test labs) on one
+    machine meet once in 25,000 (100 × 250 blocks, each room for 254 devices)."""
     digest = hashlib.sha256(str(Path(project_root).resolve()).encode()).digest()
-    return f"127.{100 + digest[0] % 100}.0.1"
+    return f"127.{100 + digest[0] % 100}.{digest[1] % 250}.1"
 
 
 def lab_sites(inventory: dict[str, Any]) -> list[str]:
