@@ -242,7 +242,25 @@ def build(
     for hostname, extra in (overlay or {}).items():
         if hostname in inv.hostvars:
             inv.hostvars[hostname] = {**inv.hostvars[hostname], **extra}
+    _set_aside_excluded(inv)
     return inv
+
+
+EXCLUDED_VAR = "fleet_excluded"  # an overlay host var: why no play may target this host
+
+
+def _set_aside_excluded(inv: Inventory) -> None:
+    """Hosts the overlay excludes (the lab at scale runs SSH hosts for a sample of its sites)
+    leave every group for `fleet_excluded`, so no play targets them; each keeps the groups it
+    left in `fleet_excluded_groups`, for the reports."""
+    for name, hostvars in inv.hostvars.items():
+        if not hostvars.get(EXCLUDED_VAR):
+            continue
+        left = sorted(g for g, entry in inv.groups.items() if name in entry["hosts"])
+        for group in left:
+            inv.groups[group]["hosts"].discard(name)
+        hostvars["fleet_excluded_groups"] = left
+        inv.group(EXCLUDED_VAR)["hosts"].add(name)
 
 
 def to_list_format(inv: Inventory) -> dict[str, Any]:
@@ -314,6 +332,8 @@ class SiteInventory:
     files: dict[str, str]  # file name → text, as in inventories/generated/
     hosts: list[str]
     groups: dict[str, list[str]]  # group → its hosts (direct members)
+    # group → why its hosts on this site are left out of the run (the overlay excluded them)
+    excluded: dict[str, str] = field(default_factory=dict)
 
 
 def region_file(registry: Registry) -> str:
@@ -326,7 +346,13 @@ def site_files(registry: Registry, uai: str, overlay: dict | None = None) -> Sit
     inv = build(registry, [uai], overlay)
     files = {REGION_FILE: region_file(registry), site_file_name(uai): _site_text(inv)}
     groups = {name: sorted(g["hosts"]) for name, g in sorted(inv.groups.items()) if g["hosts"]}
-    return SiteInventory(uai=uai, files=files, hosts=sorted(inv.hostvars), groups=groups)
+    excluded: dict[str, str] = {}
+    for name in groups.get(EXCLUDED_VAR, []):
+        for group in inv.hostvars[name]["fleet_excluded_groups"]:
+            excluded.setdefault(group, str(inv.hostvars[name][EXCLUDED_VAR]))
+    return SiteInventory(
+        uai=uai, files=files, hosts=sorted(inv.hostvars), groups=groups, excluded=excluded
+    )
 
 
 def _site_text(inv: Inventory) -> str:
