@@ -110,6 +110,9 @@ class Simulator:
             ca_dir=sim_dir(root) / "ca",
             seed=int(ctx.options.get("seed", 0)),
         )
+        if ctx.options.get("faults") is not None:  # '' clears a previous run's faults
+            service.set_faults(doc, ctx.options["faults"])
+            ctx.say(self.name, f"faults: {ctx.options['faults'] or 'none'}")
         by_site = {d["name"]: d for d in doc["devices"]}
         hostvars = inventory.get("_meta", {}).get("hostvars", {})
         overlay = {}
