@@ -193,7 +193,11 @@ def up(
             click.echo(f"{len(statuses)} lab device(s) and host(s), {healthy} healthy")
             click.echo(f"sites: {plan.sites}; SSH hosts for: {', '.join(plan.ssh_sites) or 'none'}")
             click.echo(f"faults: {plan.fault_spec() or 'none'}")
-            click.echo(f"\nrun: fleet --registry {Path(plan.registry).relative_to(root)} drift --all")
+            registry = Path(plan.registry).relative_to(root)
+            password = Path(plan.vault_password_file).relative_to(root)
+            click.echo(
+                f"\nrun: fleet --registry {registry} drift --all --vault-password-file {password}"
+            )
             return
         _table(statuses, "fleet lab")
         click.echo(f"\nlog in: ssh -F {state.ssh_config_path(root).relative_to(root)} <host>")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import secrets
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,8 @@ class ScalePlan:
     faults: dict[str, str] = field(default_factory=dict)  # UAI → fault (FAULT_TYPES)
     seed: int = 0
     method: str = METHOD
+    # the sampled sites' vault files (their Samba AD secrets) are encrypted with this password
+    vault_password_file: str = ""
 
     @property
     def excluded_reason(self) -> str:
@@ -110,8 +113,8 @@ def _check_count(count: int) -> None:
 
 
 def pick_ssh_sites(uais: list[str], count: int) -> list[str]:
-    """`count` sites spread evenly over the registry's order (the sample generator lists lycées,
-    then the other kinds: an even spread samples each kind)."""
+    """`count` sites spread evenly over `uais` (given in the sample generator's order: lycées,
+    then the other kinds, so an even spread samples each kind), sorted."""
     if count < 0:
         raise BadInput(f"--ssh-sites: {count} must be 0 or more")
     count = min(count, len(uais))
@@ -160,18 +163,56 @@ def prepare(
     from fleet.registry.sample import plan as sample_plan
 
     _check_count(sites)
-    uais = sorted(row[0] for row in sample_plan(sites))
-    chosen_ssh, chosen_faults = pick_ssh_sites(uais, ssh_sites), pick_faults(uais, faults, seed)
+    in_plan_order = [row[0] for row in sample_plan(sites)]  # lycées first, then other kinds
+    uais = sorted(in_plan_order)
+    chosen_ssh = pick_ssh_sites(in_plan_order, ssh_sites)
+    chosen_faults = pick_faults(uais, faults, seed)
     registry = write_registry(project_root, sites)
+    password_file = vault_password_file(project_root)
+    write_vaults(registry, chosen_ssh, password_file)
     plan = ScalePlan(
         sites=len(uais),
         registry=str(registry),
         ssh_sites=chosen_ssh,
         faults=chosen_faults,
         seed=seed,
+        vault_password_file=str(password_file),
     )
     atomic_write(plan_path(project_root), json.dumps(plan.to_dict(), indent=2) + "\n")
     return plan
+
+
+def vault_password_file(project_root: Path) -> Path:
+    """The scale lab's vault password (made once, mode 0600): pass it to runs with
+    `--vault-password-file` or FLEET_VAULT_PASSWORD_FILE."""
+    path = Paths.at(project_root).state / "scale" / "vault-password"
+    if not path.exists():
+        atomic_write(path, secrets.token_urlsafe(24) + "\n", mode=0o600)
+    return path
+
+
+def write_vaults(registry: Path, sites: list[str], password_file: Path) -> None:
+    """A vault file for each sampled site: the secrets its SSH components need (the Samba AD
+    administrator and service accounts), random, ansible-vault encrypted, mode 0600."""
+    from ansible.parsing.vault import VaultLib, VaultSecret
+
+    password = password_file.read_bytes().strip()
+    vault = VaultLib([("default", VaultSecret(password))])
+    for uai in sites:
+        data = {
+            "samba_ad_admin_password": _password("Adm"),
+            "samba_ad_service_account_passwords": {
+                "svc-opsi-join": _password("Ops"),
+                "svc-ldap-read": _password("Ldp"),
+            },
+        }
+        blob = vault.encrypt(json.dumps(data)).decode()
+        atomic_write(registry / "vault" / f"{uai}.yml", blob, mode=0o600)
+
+
+def _password(prefix: str) -> str:
+    # Samba's default policy wants upper, lower, digit and symbol
+    return f"{prefix}-{secrets.token_urlsafe(12)}9a!"
 
 
 def load_plan(project_root: Path) -> ScalePlan | None:

@@ -3,6 +3,8 @@ get, the registry it writes — and bad `--faults`/`--sites` refused with the op
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from fleet.cli.main import main
@@ -77,3 +79,22 @@ def test_lab_up_refuses_bad_scale_options_before_starting_anything(tmp_path, mon
     assert "9 sites asked, the lab has 5" in capsys.readouterr().err
     assert not (tmp_path / "state" / "lab").exists()  # nothing started, no plan written
     assert not (tmp_path / "state" / "scale").exists()  # and no registry
+
+
+def test_sampled_sites_get_encrypted_vault_files_the_runs_can_read(tmp_path):
+    from ansible.parsing.vault import VaultLib, VaultSecret
+
+    registry = scale.write_registry(tmp_path, 6)
+    password = scale.vault_password_file(tmp_path)
+    assert password.stat().st_mode & 0o777 == 0o600
+    assert scale.vault_password_file(tmp_path).read_text() == password.read_text()  # made once
+    scale.write_vaults(registry, ["0180051H"], password)
+    vault_file = registry / "vault" / "0180051H.yml"
+    assert vault_file.stat().st_mode & 0o777 == 0o600
+    text = vault_file.read_text()
+    assert text.startswith("$ANSIBLE_VAULT;") and "Adm-" not in text
+    lib = VaultLib([("default", VaultSecret(password.read_bytes().strip()))])
+    data = json.loads(lib.decrypt(text))
+    assert set(data) == {"samba_ad_admin_password", "samba_ad_service_account_passwords"}
+    assert sorted(data["samba_ad_service_account_passwords"]) == ["svc-ldap-read", "svc-opsi-join"]
+    assert load_registry(registry).site("0180051H")  # the registry still loads with it
