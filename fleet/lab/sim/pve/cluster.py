@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import lxc, qemu, storage, tasks
+from . import admin, lxc, qemu, storage, tasks
 from .context import Reply
 from .errors import ApiError, ParamError
 from .state import KERNEL, PVE_VERSION
@@ -132,6 +132,9 @@ def resources(ctx, params):
             for key in ("tags", "lock"):
                 if key in summary:
                     entry[key] = summary[key]
+            pool = admin.pool_of(ctx, int(vmid))
+            if pool:
+                entry["pool"] = pool
             out.append(entry)
     if kind in (None, "storage"):
         out += storage.resources(ctx)
