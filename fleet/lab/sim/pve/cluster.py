@@ -138,6 +138,12 @@ def resources(ctx, params):
             out.append(entry)
     if kind in (None, "storage"):
         out += storage.resources(ctx)
+    if kind is None:
+        for poolid, pool in sorted(ctx.state.get("pools", {}).items()):
+            row = {"id": f"/pool/{poolid}", "type": "pool", "pool": poolid}
+            if pool.get("comment"):
+                row["comment"] = pool["comment"]
+            out.append(row)
     if kind in (None, "sdn"):
         out.append(
             {
