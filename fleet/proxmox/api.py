@@ -126,9 +126,7 @@ class Client:
                                      f"{exit_status}")  # fmt: skip
                 return
             if time.monotonic() > deadline:
-                raise TaskFailed(
-                    f"{what}: task {upid} still running after {self.task_timeout:g} s"
-                )
+                raise TaskFailed(f"{what}: task {upid} still running after {self.task_timeout:g} s")
             time.sleep(TASK_POLL)
 
     def close(self) -> None:

@@ -203,7 +203,9 @@ def plan(
             continue
         if values.managed_guest(entry):
             action = DESTROY if allow_destroy else KEEP
-            note = "" if allow_destroy else "no longer in the registry: destroy needs --allow-destroy"
+            note = (
+                "" if allow_destroy else "no longer in the registry: destroy needs --allow-destroy"
+            )
             stale.append(GuestChange(entry.get("name", str(vmid)), vmid, action,
                                      entry.get("node", ""), note=note,
                                      before={"status": entry.get("status")},

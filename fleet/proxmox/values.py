@@ -34,7 +34,11 @@ def props(value: Any) -> dict[str, str]:
 def first(value: Any) -> str:
     """The default key's value of a property string (`current=4096` → 4096, `1,fstrim..` → 1)."""
     text = str(value if value is not None else "").split(",", 1)[0]
-    return text.split("=", 1)[1] if "=" in text and text.split("=")[0] in ("current", "enabled") else text
+    return (
+        text.split("=", 1)[1]
+        if "=" in text and text.split("=")[0] in ("current", "enabled")
+        else text
+    )
 
 
 def boolean(value: Any) -> bool:

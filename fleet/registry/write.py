@@ -41,10 +41,13 @@ class NewSite:
     network: str
 
 
-def render_allocations(allocations: dict[str, int]) -> str:
-    body = yaml.safe_dump(
-        {"sites": dict(sorted(allocations.items()))}, sort_keys=False, default_flow_style=False
-    )
+def render_allocations(
+    allocations: dict[str, int], vmids: dict[str, dict[str, int]] | None = None
+) -> str:
+    data: dict = {"sites": dict(sorted(allocations.items()))}
+    if vmids:  # pinned guest VMIDs (docs/proxmox.md)
+        data["vmids"] = {u: dict(sorted(p.items())) for u, p in sorted(vmids.items()) if p}
+    body = yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
     return ALLOCATIONS_HEADER + body
 
 
@@ -147,9 +150,18 @@ def new_site(
     if found:
         raise ValidationFailed(problems=found)
 
+    # the new site's guests get their VMIDs pinned now: never renumbered afterwards
+    vlan_ids = {v.name: v.id for v in registry.region.addressing.vlans}
+    new_vmids = {**registry.vmids}
+    pins = {}
+    for guest in site.guests:
+        template = registry.region.guest_templates[guest.template]
+        pins[guest.name] = vlan_ids[guest.vlan or template.vlan] * 100 + guest.host
+    if pins:
+        new_vmids[uai] = pins
     atomic_write(site_path, text)
     try:
-        atomic_write(root / ALLOCATIONS_FILE, render_allocations(allocations))
+        atomic_write(root / ALLOCATIONS_FILE, render_allocations(allocations, new_vmids))
     except BaseException:
         site_path.unlink(missing_ok=True)  # never leave a site without its allocation
         raise
