@@ -83,6 +83,7 @@ COMPONENTS: list[Component] = [
         hosts=("proxmox_nodes",),
         roles=("proxmox_node", "proxmox_guests"),
         registry=("proxmox", "guests"),
+        implemented=True,
         lab_simulator="pve",
         molecule=("proxmox_node", "proxmox_guests"),
     ),

@@ -101,12 +101,12 @@ class Client:
         except Exception as exc:  # connection refused, timeout, TLS: requests' own errors
             raise ApiError(f"{method.upper()} {path}: {type(exc).__name__}: {exc}") from None
 
-    def get(self, path: str, **params: Any) -> Any:
+    def get(self, path: str, /, **params: Any) -> Any:
         self.calls.reads += 1
         self.calls.paths.append(f"GET {path}")
         return self._call("get", path, params)
 
-    def write(self, method: str, path: str, **params: Any) -> Any:
+    def write(self, method: str, path: str, /, **params: Any) -> Any:
         self.calls.writes += 1
         self.calls.paths.append(f"{method} {path}")
         return self._call(method.lower(), path, params)

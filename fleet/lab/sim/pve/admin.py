@@ -7,8 +7,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from . import qemu
 from .errors import ApiError, ParamError
 from .formats import split_list
+from .pool_members import _pool, _pools, add_vm_to_pool
 
 # --- storage definitions ------------------------------------------------------------------
 
@@ -217,27 +219,7 @@ def update_acl(ctx, params):
 POOL_LEVEL = re.compile(r"^[A-Za-z][A-Za-z0-9._-]*$")
 
 
-def _pools(ctx) -> dict[str, Any]:
-    return ctx.state.setdefault("pools", {})
-
-
-def pool_of(ctx, vmid: int) -> str | None:
-    for poolid, pool in _pools(ctx).items():
-        if int(vmid) in pool["vms"]:
-            return poolid
-    return None
-
-
-def _pool(ctx, poolid: str) -> dict[str, Any]:
-    pool = _pools(ctx).get(poolid)
-    if pool is None:
-        raise ApiError(f"pool '{poolid}' does not exist")
-    return pool
-
-
 def _members(ctx, poolid: str, kind: str | None) -> list[dict[str, Any]]:
-    from . import qemu
-
     pool = _pool(ctx, poolid)
     out = []
     for vmid in sorted(pool["vms"]):
@@ -291,28 +273,6 @@ def create_pool(ctx, params):
         raise ApiError(f"create pool failed: parent '{'/'.join(levels[:-1])}' does not exist")
     _pools(ctx)[poolid] = {"comment": params.get("comment", ""), "vms": [], "storage": []}
     return None
-
-
-def add_vm_to_pool(ctx, poolid: str, vmid: int, allow_move: bool = False) -> None:
-    pool = _pool(ctx, poolid)
-    current = pool_of(ctx, vmid)
-    if current == poolid:
-        raise ApiError(f"update pools failed: VM {vmid} is already a pool member")
-    if current is not None:
-        if not allow_move:
-            raise ApiError(
-                f"update pools failed: VM {vmid} belongs already to pool '{current}' and "
-                "'allow-move' is not set"
-            )
-        _pools(ctx)[current]["vms"].remove(int(vmid))
-    pool["vms"].append(int(vmid))
-
-
-def drop_vm(ctx, vmid: int) -> None:
-    """A destroyed guest leaves its pool."""
-    for pool in _pools(ctx).values():
-        if int(vmid) in pool["vms"]:
-            pool["vms"].remove(int(vmid))
 
 
 def update_pool(ctx, params):

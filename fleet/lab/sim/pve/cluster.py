@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import admin, lxc, qemu, storage, tasks
+from . import lxc, pool_members, qemu, storage, tasks
 from .context import Reply
 from .errors import ApiError, ParamError
 from .state import KERNEL, PVE_VERSION
@@ -132,7 +132,7 @@ def resources(ctx, params):
             for key in ("tags", "lock"):
                 if key in summary:
                     entry[key] = summary[key]
-            pool = admin.pool_of(ctx, int(vmid))
+            pool = pool_members.pool_of(ctx, int(vmid))
             if pool:
                 entry["pool"] = pool
             out.append(entry)

@@ -12,7 +12,7 @@ import hashlib
 import re
 from typing import Any
 
-from . import admin, storage
+from . import pool_members, storage
 from .auth import require
 from .errors import ApiError, ParamError
 from .formats import parse_property_string, print_property_string, split_list
@@ -370,7 +370,7 @@ def create_vm(ctx, params):
     config["lock"] = "create"
     ctx.state["guests"][str(vmid)] = vm
     if params.get("pool"):
-        admin.add_vm_to_pool(ctx, params["pool"], vmid)
+        pool_members.add_vm_to_pool(ctx, params["pool"], vmid)
     log = [
         f'  Logical volume "{v.split(":", 1)[1]}" created.'
         for k in sorted(config)
@@ -432,7 +432,7 @@ def destroy_vm(ctx, params):
 
 def destroyed(ctx, effect):
     vm = ctx.state["guests"].pop(str(effect["vmid"]), None)
-    admin.drop_vm(ctx, effect["vmid"])
+    pool_members.drop_vm(ctx, effect["vmid"])
     if vm is None:
         return
     keys = list(vm["config"].items()) + list(vm.get("pending", {}).items())
@@ -587,7 +587,7 @@ def clone_vm(ctx, params):
         "pid": None,
     }
     if params.get("pool"):
-        admin.add_vm_to_pool(ctx, params["pool"], newid)
+        pool_members.add_vm_to_pool(ctx, params["pool"], newid)
     effect = {"kind": "qemu.cloned", "vmid": vmid, "newid": newid}
     log = [f"create {'full' if full else 'linked'} clone of drive(s) from VM {vmid}"]
     return ctx.task("qmclone", str(vmid), effect, log)
