@@ -12,7 +12,7 @@ import yaml
 from fleet.errors import BadInput, Problem, ValidationFailed
 from fleet.fsutil import atomic_write
 from fleet.paths import Paths
-from fleet.registry import addressing, read_registry
+from fleet.registry import addressing, proxmox, read_registry
 from fleet.registry.load import display
 from fleet.registry.models import Kind, Owner, Site
 from fleet.registry.registry import ALLOCATIONS_FILE, Registry
@@ -139,6 +139,11 @@ def new_site(
         domain=registry.domain(uai),
     )
     site = _validate_new(registry, text, shown, uai)
+    pve_problems = proxmox.check_site(
+        registry.region, site, shown, registry.vmids, display(root / ALLOCATIONS_FILE, root)
+    )
+    if pve_problems:
+        raise ValidationFailed(problems=pve_problems)
     allocations = addressing.allocate(registry.allocations, uai, registry.capacity)
     found, _ = check_fleet(
         registry.region,

@@ -10,7 +10,7 @@ from typing import Any
 from . import qemu
 from .errors import ApiError, ParamError
 from .formats import split_list
-from .pool_members import _pool, _pools, add_vm_to_pool
+from .pool_members import add_vm_to_pool, get_pool, pools_of
 
 # --- storage definitions ------------------------------------------------------------------
 
@@ -220,7 +220,7 @@ POOL_LEVEL = re.compile(r"^[A-Za-z][A-Za-z0-9._-]*$")
 
 
 def _members(ctx, poolid: str, kind: str | None) -> list[dict[str, Any]]:
-    pool = _pool(ctx, poolid)
+    pool = get_pool(ctx, poolid)
     out = []
     for vmid in sorted(pool["vms"]):
         vm = ctx.state["guests"].get(str(vmid))
@@ -241,7 +241,7 @@ def _members(ctx, poolid: str, kind: str | None) -> list[dict[str, Any]]:
 
 
 def _pool_row(ctx, poolid: str, members: bool, kind: str | None = None) -> dict[str, Any]:
-    pool = _pool(ctx, poolid)
+    pool = get_pool(ctx, poolid)
     row: dict[str, Any] = {"poolid": poolid}
     if pool.get("comment"):
         row["comment"] = pool["comment"]
@@ -255,7 +255,7 @@ def list_pools(ctx, params):
         raise ParamError({"type": "type requires poolid"})
     if params.get("poolid"):
         return [_pool_row(ctx, params["poolid"], True, params.get("type"))]
-    return [_pool_row(ctx, p, False) for p in sorted(_pools(ctx))]
+    return [_pool_row(ctx, p, False) for p in sorted(pools_of(ctx))]
 
 
 def read_pool(ctx, params):
@@ -267,17 +267,17 @@ def create_pool(ctx, params):
     levels = poolid.split("/")
     if any(not POOL_LEVEL.match(level) for level in levels):
         raise ApiError("create pool failed: pool name must start with a letter")
-    if poolid in _pools(ctx):
+    if poolid in pools_of(ctx):
         raise ApiError(f"create pool failed: pool '{poolid}' already exists")
-    if len(levels) > 1 and "/".join(levels[:-1]) not in _pools(ctx):
+    if len(levels) > 1 and "/".join(levels[:-1]) not in pools_of(ctx):
         raise ApiError(f"create pool failed: parent '{'/'.join(levels[:-1])}' does not exist")
-    _pools(ctx)[poolid] = {"comment": params.get("comment", ""), "vms": [], "storage": []}
+    pools_of(ctx)[poolid] = {"comment": params.get("comment", ""), "vms": [], "storage": []}
     return None
 
 
 def update_pool(ctx, params):
     poolid = params["poolid"]
-    pool = _pool(ctx, poolid)
+    pool = get_pool(ctx, poolid)
     if "comment" in params:
         pool["comment"] = params["comment"]
     for vmid in (int(v) for v in split_list(params.get("vms", ""))):
@@ -303,7 +303,7 @@ def update_pool(ctx, params):
 
 def delete_pool(ctx, params):
     poolid = params["poolid"]
-    pool = _pool(ctx, poolid)
+    pool = get_pool(ctx, poolid)
     if pool["vms"]:
         raise ApiError(
             f"delete pool failed: pool '{poolid}' is not empty (contains VM {pool['vms'][0]})"
@@ -313,7 +313,7 @@ def delete_pool(ctx, params):
             f"delete pool failed: pool '{poolid}' is not empty (contains storage "
             f"{pool['storage'][0]})"
         )
-    del _pools(ctx)[poolid]
+    del pools_of(ctx)[poolid]
     ctx.state["acl"] = [e for e in ctx.state.get("acl", []) if e["path"] != f"/pool/{poolid}"]
     return None
 

@@ -8,26 +8,26 @@ from typing import Any
 from .errors import ApiError
 
 
-def _pools(ctx) -> dict[str, Any]:
+def pools_of(ctx) -> dict[str, Any]:
     return ctx.state.setdefault("pools", {})
 
 
 def pool_of(ctx, vmid: int) -> str | None:
-    for poolid, pool in _pools(ctx).items():
+    for poolid, pool in pools_of(ctx).items():
         if int(vmid) in pool["vms"]:
             return poolid
     return None
 
 
-def _pool(ctx, poolid: str) -> dict[str, Any]:
-    pool = _pools(ctx).get(poolid)
+def get_pool(ctx, poolid: str) -> dict[str, Any]:
+    pool = pools_of(ctx).get(poolid)
     if pool is None:
         raise ApiError(f"pool '{poolid}' does not exist")
     return pool
 
 
 def add_vm_to_pool(ctx, poolid: str, vmid: int, allow_move: bool = False) -> None:
-    pool = _pool(ctx, poolid)
+    pool = get_pool(ctx, poolid)
     current = pool_of(ctx, vmid)
     if current == poolid:
         raise ApiError(f"update pools failed: VM {vmid} is already a pool member")
@@ -37,12 +37,12 @@ def add_vm_to_pool(ctx, poolid: str, vmid: int, allow_move: bool = False) -> Non
                 f"update pools failed: VM {vmid} belongs already to pool '{current}' and "
                 "'allow-move' is not set"
             )
-        _pools(ctx)[current]["vms"].remove(int(vmid))
+        pools_of(ctx)[current]["vms"].remove(int(vmid))
     pool["vms"].append(int(vmid))
 
 
 def drop_vm(ctx, vmid: int) -> None:
     """A destroyed guest leaves its pool."""
-    for pool in _pools(ctx).values():
+    for pool in pools_of(ctx).values():
         if int(vmid) in pool["vms"]:
             pool["vms"].remove(int(vmid))
