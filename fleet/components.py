@@ -86,6 +86,7 @@ COMPONENTS: list[Component] = [
         implemented=True,
         lab_simulator="pve",
         molecule=("proxmox_node", "proxmox_guests"),
+        summary="fleet.proxmox.summary:nodes",
     ),
     Component(
         name="base",

@@ -267,28 +267,33 @@ def _power(client, node: str, vmid: int, action: str, what: str) -> None:
     client.wait(node, upid, what)
 
 
-def _grow(client, node: str, vmid: int, grow: dict[str, int], what: str) -> None:
+def _grow(client, node: str, vmid: int, grow: dict[str, int], what: str, log: list) -> None:
     for slot, amount in sorted(grow.items()):
         upid = client.write("PUT", f"nodes/{node}/qemu/{vmid}/resize", disk=slot,
                             size=f"+{values.size_text(amount)}")  # fmt: skip
         client.wait(node, upid, f"{what}: resize {slot}")
+        log.append(f"{what}: {slot} grown by {values.size_text(amount)}")
 
 
-def _apply_update(client, change: GuestChange) -> None:
+def _apply_update(client, change: GuestChange, log: list) -> None:
     node, vmid, what = change.node, change.vmid, f"guest {change.name} (VMID {change.vmid})"
     settings = {**change.config, **change.new_disks}
     if settings:
         if change.digest:
             settings["digest"] = change.digest
         client.write("PUT", f"nodes/{node}/qemu/{vmid}/config", **settings)
-    _grow(client, node, vmid, change.grow, what)
+        keys = ", ".join(sorted(change.config) + sorted(change.new_disks))
+        log.append(f"{what}: config set ({keys})")
+    _grow(client, node, vmid, change.grow, what, log)
     if change.pool:
         client.write("PUT", "pools", poolid=change.pool, vms=str(vmid), **{"allow-move": 1})
+        log.append(f"{what}: moved to pool {change.pool}")
     if change.power:
         _power(client, node, vmid, change.power, what)
+        log.append(f"{what}: {'started' if change.power == 'start' else 'stopped'}")
 
 
-def _apply_create(client, guest: dict[str, Any]) -> None:
+def _apply_create(client, guest: dict[str, Any], log: list) -> None:
     node, vmid = guest["node"], int(guest["vmid"])
     what = f"guest {guest['name']} (VMID {vmid})"
     params: dict[str, Any] = {"newid": vmid, "name": guest["name"], "full": 1,
@@ -297,10 +302,11 @@ def _apply_create(client, guest: dict[str, Any]) -> None:
         params["pool"] = guest["pool"]
     upid = client.write("POST", f"nodes/{node}/qemu/{guest['clone']}/clone", **params)
     client.wait(node, upid, f"{what}: clone of template {guest['clone']}")
+    log.append(f"{what}: cloned from template {guest['clone']}")
     config = client.get(f"nodes/{node}/qemu/{vmid}/config")
     entry = {"node": node, "status": "stopped", "pool": guest.get("pool")}
     change = plan_guest(guest, entry, config)
-    _apply_update(client, change)
+    _apply_update(client, change, log)
 
 
 def apply(client, outcome: Outcome, guests: list[dict[str, Any]]) -> None:
@@ -316,13 +322,11 @@ def apply(client, outcome: Outcome, guests: list[dict[str, Any]]) -> None:
             upid = client.write("DELETE", f"nodes/{change.node}/qemu/{change.vmid}", purge=1,
                                 **{"destroy-unreferenced-disks": 1})  # fmt: skip
             client.wait(change.node, upid, f"{what}: destroy")
-            outcome.done.append(f"{what} destroyed")
+            outcome.done.append(f"{what}: destroyed")
         elif change.action == CREATE:
-            _apply_create(client, by_vmid[change.vmid])
-            outcome.done.append(f"{what} created")
+            _apply_create(client, by_vmid[change.vmid], outcome.done)
         elif change.action == UPDATE:
-            _apply_update(client, change)
-            outcome.done.append(f"{what} updated")
+            _apply_update(client, change, outcome.done)
 
 
 def converge(client, guests: list[dict[str, Any]], allow_destroy: bool, check: bool) -> Outcome:

@@ -147,6 +147,7 @@ def test_deploy_drift_repair_cycle_with_a_fault_on_the_other_site(lab):
     pve.nodes("pve1").qemu(depot1["vmid"]).config.put(net0=net0.replace(",tag=20", ""))
     wait(pve, pve.nodes("pve1").qemu(dc1["vmid"]).status.stop.post())
     pve.cluster.backup("fleet-nightly").put(enabled=0)
+    wait(pve, pve.nodes("pve1").qemu.post(vmid=990, name="handmade", memory=512))  # not fleet's
 
     rc, data = fleet(lab, "drift", sites=(LYCEE,))
     assert rc == 2, data
@@ -162,6 +163,8 @@ def test_deploy_drift_repair_cycle_with_a_fault_on_the_other_site(lab):
                                {"net0": "virtio,bridge=vmbr0,tag=20"})  # fmt: skip
     assert diffs["backup-job fleet-nightly"] == ({"enabled": 0}, {"enabled": 1})
     assert len(diffs) == 3
+    view = data["component_summaries"]["proxmox"]["sites"][LYCEE]
+    assert view["unmanaged"] == ["qemu/990 handmade", "storage local"] and view["stale"] == []
 
     # repair, while the collège's node answers 500 to the cluster read
     doc = endpoints(lab.root, "pve")
@@ -180,7 +183,39 @@ def test_deploy_drift_repair_cycle_with_a_fault_on_the_other_site(lab):
     rc, data = fleet(lab, "drift")
     assert rc == 0, data
     assert pve.nodes("pve1").qemu(dc1["vmid"]).status.current.get()["status"] == "running"
+    assert pve.nodes("pve1").qemu(990).config.get()["name"] == "handmade"  # left alone
     secret = device(lab, LYCEE)["token_secret"]
     for path in (lab.root / ".fleet").rglob("*"):
         if path.is_file() and "lab/sim" not in str(path) and path.stat().st_size < 50_000_000:
             assert secret.encode() not in path.read_bytes(), path
+
+
+@pytest.mark.slow
+def test_a_timeout_and_a_task_error_each_fail_only_their_site(lab, tmp_path):
+    """The lycée's clone task ends in error (its thin pool cannot hold a new guest's disk) while
+    the collège's node never answers the config read: both fail with the API's words; a third
+    run without the faults converges both."""
+    registry = tmp_path / "registry"
+    shutil.copytree(lab.registry, registry)
+    site = registry / "sites" / f"{LYCEE}.yml"
+    site.write_text(site.read_text().replace(
+        "  - {name: depot1, template: opsi_depot, node: pve1, host: 20}",
+        "  - {name: depot1, template: opsi_depot, node: pve1, host: 20}\n"
+        "  - {name: big1, template: file, node: pve1, host: 40, disk_gb: 1200}"))  # fmt: skip
+    doc = endpoints(lab.root, "pve")
+    service.set_faults(doc, f"dev={COLLEGE}:hang=60s:method=GET:path=/api2/json/nodes/*/config")
+    try:
+        proc = lab.fleet("--registry", str(registry), "--output", "json", "deploy", *SITES,
+                         "--component", "proxmox", "--yes", "-e", "proxmox_guests_api_timeout=3")  # fmt: skip
+    finally:
+        service.set_faults(doc, "")
+    data = json.loads(proc.stdout)
+    sites = by_site(data)
+    assert proc.returncode == 1 and {s["status"] for s in sites.values()} == {"failed"}, data
+    (lycee,) = sites[LYCEE]["failures"]
+    assert "guest big1 (VMID 2040)" in lycee["message"]
+    assert "ended in error: no space left on storage 'local-lvm'" in lycee["message"]
+    (college,) = sites[COLLEGE]["failures"]
+    assert "ReadTimeout" in college["message"] or "timed out" in college["message"]
+    rc, data = fleet(lab, "deploy", "--yes")
+    assert rc == 0, data

@@ -36,7 +36,10 @@ def test_check_mode_plans_every_guest_and_writes_nothing(pve):
 
 def test_converge_then_a_second_run_reads_once_per_guest_and_changes_nothing(pve):
     first = engine.converge(pve.client(), TWO, allow_destroy=False, check=False)
-    assert first.changed and first.result()["applied"][-1] == "guest depot1 (VMID 2020) created"
+    applied = first.result()["applied"]
+    assert first.changed and applied[0] == "pool site-0450050k created"
+    assert applied[1] == "guest dc1 (VMID 2010): cloned from template 9000"
+    assert applied[-1] == "guest depot1 (VMID 2020): scsi0 grown by 32G"  # 8G template → 40G
     dc1, depot1 = _vm(pve, 2010), _vm(pve, 2020)
     assert dc1["status"] == "running" and depot1["status"] == "stopped"
     assert dc1["config"]["net0"].endswith(",bridge=vmbr0,tag=20")
