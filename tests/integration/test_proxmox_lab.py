@@ -198,10 +198,10 @@ def test_a_timeout_and_a_task_error_each_fail_only_their_site(lab, tmp_path):
     registry = tmp_path / "registry"
     shutil.copytree(lab.registry, registry)
     site = registry / "sites" / f"{LYCEE}.yml"
-    site.write_text(site.read_text().replace(
-        "  - {name: depot1, template: opsi_depot, node: pve1, host: 20}",
-        "  - {name: depot1, template: opsi_depot, node: pve1, host: 20}\n"
-        "  - {name: big1, template: file, node: pve1, host: 40, disk_gb: 1200}"))  # fmt: skip
+    data = yaml.safe_load(site.read_text(encoding="utf-8"))
+    data["guests"].append({"name": "big1", "template": "file", "node": "pve1", "host": 40,
+                           "disk_gb": 1200})  # fmt: skip
+    site.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
     doc = endpoints(lab.root, "pve")
     service.set_faults(doc, f"dev={COLLEGE}:hang=60s:method=GET:path=/api2/json/nodes/*/config")
     try:
