@@ -226,10 +226,16 @@ def values_error(message: str) -> ObjectError:
 # ---- automation account: user, token, ACL ------------------------------------------------
 
 
-def access(client, automation: dict[str, Any], check: bool,
-           secret_file: str | None = None) -> Outcome:  # fmt: skip
+def access(
+    client,
+    automation: dict[str, Any],
+    check: bool,
+    secret_file: str | None = None,
+    store: Any = None,
+) -> Outcome:
     """fleet's user and privilege-separated token with their ACL entries. A token created here
-    has its secret written to `secret_file` (mode 0600), never returned."""
+    has its secret handed to `store(token_id, secret)` (the site's vault) or written to
+    `secret_file` (mode 0600); it is never returned."""
     outcome = Outcome()
     user, token = automation["user"], automation["token_name"]
     full = f"{user}!{token}"
@@ -285,7 +291,10 @@ def access(client, automation: dict[str, Any], check: bool,
         made = client.write("POST", f"access/users/{user}/token/{token}", privsep=1,
                             comment=comment)  # fmt: skip
         outcome.done.append(f"token {full} created")
-        if secret_file:
+        if store is not None:
+            store(full, made.get("value", ""))
+            outcome.done.append(f"token {full}: secret stored in the site's vault")
+        elif secret_file:
             _write_secret(secret_file, full, made.get("value", ""))
     for method, path, params in [w for w in writes if not w[1].startswith("access/users")]:
         client.write(method, path, **params)

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from .conftest import guest
 
 PROJECT = Path(__file__).resolve().parents[3]
@@ -88,3 +90,33 @@ def test_the_node_and_cluster_modules_converge_and_stay_converged(pve, tmp_path)
     assert ansible("fleet_proxmox_cluster", cluster, tmp_path)["result"]["unmanaged"] == [
         "storage local"
     ]
+
+
+def test_a_new_automation_token_goes_into_the_sites_vault_and_nowhere_else(pve, tmp_path):
+    bin_dir = Path(sys.executable).parent
+    password = tmp_path / "vault_password"
+    password.write_text("vault-pass-for-the-test\n")
+    vault = tmp_path / "registry" / "vault" / "0450050K.yml"
+    vault.parent.mkdir(parents=True)
+    vault.write_text("samba_ad_admin_password: already-there\n")
+    subprocess.run([str(bin_dir / "ansible-vault"), "encrypt", "--vault-password-file",
+                    str(password), str(vault)], check=True, capture_output=True)  # fmt: skip
+    d = pve.doc
+    args = {"api_url": d["url"], "api_token_id": d["token_id"],
+            "api_token_secret": d["token_secret"], "api_ca": d["ca"],
+            "automation": {"user": "fleet@pve", "token_name": "fleet",
+                           "acl": [{"path": "/storage", "role": "PVEDatastoreUser"}]},
+            "vault_file": str(vault), "vault_password_file": str(password)}  # fmt: skip
+    run = ansible("fleet_proxmox_cluster", args, tmp_path)
+    assert run["result"]["changed"] is True, run["raw"][-2000:]
+    secret = pve.state["users"]["fleet@pve"]["tokens"]["fleet"]["secret"]
+    assert secret not in run["raw"] and secret.encode() not in vault.read_bytes()
+    plain = subprocess.run([str(bin_dir / "ansible-vault"), "view", "--vault-password-file",
+                            str(password), str(vault)], check=True, capture_output=True,
+                           text=True).stdout  # fmt: skip
+    assert yaml.safe_load(plain) == {"samba_ad_admin_password": "already-there",
+                                     "proxmox_automation_token_id": "fleet@pve!fleet",
+                                     "proxmox_automation_token_secret": secret}  # fmt: skip
+    assert oct(vault.stat().st_mode & 0o777) == "0o600"
+    again = ansible("fleet_proxmox_cluster", args, tmp_path)
+    assert again["result"]["changed"] is False
