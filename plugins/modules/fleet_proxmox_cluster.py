@@ -24,7 +24,7 @@ options:
     type: path
     description:
       - The site's ansible-vault file (the registry's C(vault/<UAI>.yml)). A newly created
-        token's id and secret are written into it as C(proxmox_api_token_id) and
+        token's id and secret are written into it as C(proxmox_automation_token_id) and
         C(proxmox_automation_token_secret) (created if missing, re-encrypted).
   vault_password_file: {type: path, description: The vault password (the run's copy).}
   backup_jobs: {type: list, elements: dict, description: Backup jobs (proxmox_backup_jobs).}
