@@ -9,7 +9,8 @@ Figures go to bench/results/proxmox.json; nothing is asserted.
 Two parts:
 - `engine`: fleet.proxmox (what the modules run) against one `fleet lab sim pve` process: the
   lab lycée from the lab registry, first deploy, then a no-op plan and a no-op deploy; calls per
-  part (node, cluster objects, guests) and seconds.
+  part (node, cluster objects, guests) and seconds. `engine_sample_lycee`: the same for the
+  sample registry's lycée 0180051H (4 guests on 2 nodes, put on the simulator's one node).
 - `fleet180`: the 180 sites of the sample registry (inventories/registry), one simulator process
   with 180 nodes: every site deployed, then planned (check mode), in parallel threads as fleet
   runs sites; calls and seconds, no Ansible. The simulated sites have one node (`pve1`, template
@@ -108,11 +109,11 @@ def _cluster(client: Client, hv: dict[str, Any], check: bool):
     return total
 
 
-def engine(tmp: Path) -> dict[str, Any]:
-    registry = load_registry(PROJECT / "inventories/lab")
-    uai = "0450050K"
-    doc = start_sim(tmp / "engine", [uai])
-    hv = site_vars(registry, uai, squash=False)
+def engine(tmp: Path, registry_dir: str = "inventories/lab", uai: str = "0450050K",
+           squash: bool = False) -> dict[str, Any]:  # fmt: skip
+    registry = load_registry(PROJECT / registry_dir)
+    doc = start_sim(tmp / f"engine-{uai}", [uai])
+    hv = site_vars(registry, uai, squash=squash)
     out: dict[str, Any] = {"site": uai, "guests": len(hv["proxmox_guests"])}
     try:
         for label, check in (("first_deploy", False), ("noop_plan", True), ("noop_deploy", False)):
@@ -122,7 +123,7 @@ def engine(tmp: Path) -> dict[str, Any]:
             out[label]["seconds"] = round(time.perf_counter() - start, 3)
             client.close()
     finally:
-        service.stop(tmp / "engine" / "run", "pve")
+        service.stop(tmp / f"engine-{uai}" / "run", "pve")
     return out
 
 
@@ -180,6 +181,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-proxmox-") as name:
         tmp = Path(name)
         results: dict[str, Any] = {"engine": engine(tmp)}
+        # a sample lycée of the production registry (two nodes, squashed onto the one node)
+        results["engine_sample_lycee"] = engine(tmp, "inventories/registry", "0180051H", True)
         results["fleet180"] = fleet180(tmp, args.sites, args.workers)
     results["task_seconds"] = float(TASK_SECONDS)
     results["targets"] = ("no-op guests reconcile: 1 read of /cluster/resources + 1 config read "
