@@ -217,5 +217,14 @@ def test_a_timeout_and_a_task_error_each_fail_only_their_site(lab, tmp_path):
     assert "ended in error: no space left on storage 'local-lvm'" in lycee["message"]
     (college,) = sites[COLLEGE]["failures"]
     assert "ReadTimeout" in college["message"] or "timed out" in college["message"]
+    # back to the lab registry: big1 (cloned, tagged, then failed) is stale, kept and listed ...
     rc, data = fleet(lab, "deploy", "--yes")
     assert rc == 0, data
+    assert data["component_summaries"]["proxmox"]["sites"][LYCEE]["stale"] == ["big1"]
+    pve = api(lab, LYCEE)
+    assert pve.nodes("pve1").qemu(2040).config.get()["name"] == "big1"
+    # ... until a deploy with --allow-destroy removes it (and only it)
+    rc, data = fleet(lab, "deploy", "--yes", "--allow-destroy", sites=(LYCEE,))
+    assert rc == 0, data
+    vmids = {r["vmid"] for r in pve.cluster.resources.get(type="vm")}
+    assert 2040 not in vmids and {2010, 2020, 990} <= vmids
