@@ -83,8 +83,10 @@ COMPONENTS: list[Component] = [
         hosts=("proxmox_nodes",),
         roles=("proxmox_node", "proxmox_guests"),
         registry=("proxmox", "guests"),
+        implemented=True,
         lab_simulator="pve",
         molecule=("proxmox_node", "proxmox_guests"),
+        summary="fleet.proxmox.summary:nodes",
     ),
     Component(
         name="base",

@@ -25,7 +25,7 @@ import orjson
 
 from fleet import components
 from fleet.errors import FleetError
-from fleet.registry import Registry, opnsense
+from fleet.registry import Registry, opnsense, proxmox
 from fleet.registry.models import Site
 
 HEADER = (
@@ -145,37 +145,12 @@ def add_site(inv: Inventory, registry: Registry, site: Site) -> None:
     templates = registry.region.guest_templates
     nodes = site.proxmox.nodes if site.proxmox else []
     for node in nodes:
-        guests = []
-        for guest in site.guests:
-            if guest.node != node.name:
-                continue
-            template = templates[guest.template]
-            vlan = guest.vlan or template.vlan
-            guests.append(
-                {
-                    "name": guest.name,
-                    "fqdn": registry.fqdn(uai, guest.name),
-                    "vmid": registry.vlans[vlan].id * 100 + guest.host,
-                    "template": guest.template,
-                    "cores": template.cores,
-                    "memory_mb": template.memory_gb * 1024,
-                    "disk_gb": template.disk_gb,
-                    "vlan": vlan,
-                    "vlan_id": registry.vlans[vlan].id,
-                    "address": f"{_addr(nets[vlan], guest.host)}/{nets[vlan].prefixlen}",
-                    "gateway": common["fleet_networks"][vlan]["gateway"],
-                }
-            )
         add(
             node.name,
             "mgmt",
             node.host,
             components.host_tags("proxmox_nodes"),
-            proxmox_node_name=node.name,
-            proxmox_node_cores=node.cores,
-            proxmox_node_memory_gb=node.memory_gb,
-            proxmox_node_storage_gb=node.storage_gb,
-            proxmox_guests=guests,
+            **proxmox.node_vars(registry, site, node),
         )
 
     for guest in site.guests:
@@ -184,7 +159,9 @@ def add_site(inv: Inventory, registry: Registry, site: Site) -> None:
         extra: dict[str, Any] = {
             "fleet_guest_template": guest.template,
             "fleet_guest_node": registry.fqdn(uai, guest.node),
-            "fleet_guest_vmid": registry.vlans[vlan].id * 100 + guest.host,
+            "fleet_guest_vmid": proxmox.guest_vmid(
+                registry.vmids, uai, guest, registry.vlans[vlan].id
+            ),
         }
         groups = [GUESTS_GROUP]
         if guest.template not in claimed:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from fleet.errors import Problem
-from fleet.registry import addressing, opnsense
+from fleet.registry import addressing, opnsense, proxmox
 from fleet.registry.models import Region, Site
 from fleet.registry.uai import UaiError, check_uai
 from fleet.samba import naming
@@ -154,7 +154,7 @@ def check_site(region: Region, site: Site, shown: str, stem: str) -> list[Proble
         totals = load[guest.node]
         totals[0] += template.cores
         totals[1] += template.memory_gb
-        totals[2] += template.disk_gb
+        totals[2] += sum(proxmox.guest_disks(template, guest))
 
     for node_name, (cores, memory, disk) in sorted(load.items()):
         node = nodes[node_name]

@@ -213,6 +213,10 @@ def prepare_site_dir(
     extravars.update({"fleet_site": site, "fleet_run_id": run_id, "fleet_mode": spec.mode})
     if backup_dir is not None:  # where roles commit device configurations (fleet.backups)
         extravars["fleet_backup_dir"] = str(backup_dir.resolve())
+    if vault_file is not None and vault_password is not None:
+        # the site's vault in the registry, for a role that must keep a secret it was handed
+        # (the Proxmox automation token: docs/proxmox.md); the password is env/vault_password
+        extravars["fleet_vault_file"] = str(vault_file.resolve())
     _write(path / "env" / "extravars", _dump(extravars))
 
     password_arg = None

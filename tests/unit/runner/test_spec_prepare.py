@@ -110,7 +110,9 @@ def test_private_data_dir_layout(tmp_path, project):
     assert env["ANSIBLE_LIBRARY"] == "plugins/modules"
     assert env["ANSIBLE_HOST_KEY_CHECKING"] == "True"
     extra = yaml.safe_load((path / "env" / "extravars").read_text())
-    assert extra == {"k": "v", "fleet_site": "X", "fleet_run_id": "r1", "fleet_mode": "check"}
+    vault = str((tmp_path / "vault.yml").resolve())  # named for roles that keep a secret
+    assert extra == {"k": "v", "fleet_site": "X", "fleet_run_id": "r1", "fleet_mode": "check",
+                     "fleet_vault_file": vault}  # fmt: skip
     assert shlex.split((path / "env" / "cmdline").read_text()) == [
         "--check",
         "--diff",
