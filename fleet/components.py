@@ -115,7 +115,9 @@ COMPONENTS: list[Component] = [
         roles=("opsi_depot",),
         registry=("opsi",),
         lab_simulator="opsi",
+        lab_image="samba",  # the depot's Samba file share (smbd, unmasked by the role)
         molecule=("opsi_depot",),
+        summary="fleet.opsi.summary:catalogue",
     ),
     Component(
         name="switches",
