@@ -134,3 +134,22 @@ def test_malformed_package_fails_with_the_depots_message_and_leaves_nothing_lock
         engine.apply(opsi.depot, master, opsi.depot_id, todo, current)
     after = engine.read(opsi.depot, opsi.depot_id)
     assert not any(p.get("locked") for p in after.products.values())
+
+
+def test_a_depot_that_stops_answering_mid_sync_fails_and_the_rerun_completes(opsi, lab_catalogue):
+    from fleet.opsi.rpc import Unreachable
+
+    desired = site_products(lab_catalogue, "admin")
+    # the read and two installations go through, then the depot's RPC never answers
+    opsi.faults("dev=0450050K:hang=30s:method=POST:path=/rpc:after=3")
+    depot = opsi.client(opsi.depot_doc, timeout=1)
+    current = engine.read(depot, opsi.depot_id)
+    todo = engine.plan(current, desired)
+    with pytest.raises(Unreachable, match="no answer within 1 s"):
+        engine.apply(depot, opsi.master, opsi.depot_id, todo, current)
+    opsi.faults("")
+    after = engine.read(opsi.depot, opsi.depot_id)
+    assert sorted(after.products) == sorted(p["id"] for p in desired[:2])  # whole or absent
+    assert not any(p.get("locked") for p in after.products.values())
+    converge(opsi, desired)
+    assert not engine.plan(engine.read(opsi.depot, opsi.depot_id), desired).changed
