@@ -71,3 +71,23 @@ def test_the_module_plans_converges_and_stays_converged_without_leaking_password
     assert second["result"]["calls"]["master"]["requests"] == 0
     for run in (plan, first, second):
         assert d["password"] not in run["raw"] and m["password"] not in run["raw"]
+
+
+def test_a_sha256_mismatch_fails_the_task_and_installs_nothing(opsi, lab_catalogue, tmp_path):
+    desired = [dict(p) for p in site_products(lab_catalogue, "cdi")]
+    desired[0]["sha256"] = "f" * 64
+    m, d = opsi.master_doc, opsi.depot_doc
+    args = {
+        "api_url": d["url"], "api_username": d["username"], "api_password": d["password"],
+        "api_ca": d["ca"], "master_url": m["url"], "master_username": m["username"],
+        "master_password": m["password"], "master_ca": m["ca"], "depot_id": opsi.depot_id,
+        "products": desired,
+    }  # fmt: skip
+    res = ansible(args, tmp_path)["result"]
+    assert res["failed"] is True
+    assert (
+        f"depot {opsi.depot_id}: {desired[0]['id']}: {desired[0]['file']} from the master has sha256"
+        in res["msg"]
+    )
+    assert "refused, nothing installed" in res["msg"]
+    assert engine.read(opsi.depot, opsi.depot_id).products == {}

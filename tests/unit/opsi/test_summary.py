@@ -59,3 +59,19 @@ def test_each_product_change_is_counted_across_depots(tmp_path):
 
 def test_no_depot_task_no_view(tmp_path):
     assert catalogue(Run([SiteRun("0450050K", str(tmp_path))])) is None
+
+
+def test_the_json_and_html_reports_carry_the_view(tmp_path):
+    from fleet.report import html, json_report
+    from fleet.runner.result import FleetRun, RunResult
+
+    lycee = site_run(tmp_path, "0450050K", [{"depot": "d1", "products": [
+        change("d1", "firefox", "2024.8-3", "2024.9-1")], "properties": [], "unmanaged": []}])  # fmt: skip
+    run = FleetRun(run_id="r1", command="plan", mode="check", component="opsi")
+    run.sites = [RunResult(site="0450050K", mode="check", status="drift", run_dir=lycee.run_dir)]
+    doc = json_report.build(run)
+    assert doc["component_summaries"]["opsi"]["rows"] == [
+        ["firefox", "2024.8-3", "2024.9-1", "1", "0450050K"]
+    ]
+    page = html.render(run)
+    assert "OPSI catalogue across depots" in page and "2024.9-1" in page
