@@ -60,3 +60,11 @@ def test_the_depot_has_every_locked_product_of_its_profiles(hostvars):
     assert set(current.groups) >= set(hostvars["opsi_profiles"])
     the_plan = engine.plan(current, hostvars["opsi_products"], hostvars["opsi_profiles"])
     assert not the_plan.changed
+
+
+def test_the_service_account_reads_the_share_with_its_password(host):
+    # the scenario's test-only password (molecule.yml); a wrong one is refused
+    ok = host.run("PASSWD='Molecule-Share-2024!' smbclient //127.0.0.1/opsi_depot -U pcpatch -c ls")
+    assert ok.rc == 0, ok.stdout + ok.stderr
+    bad = host.run("PASSWD='wrong' smbclient //127.0.0.1/opsi_depot -U pcpatch -c ls")
+    assert bad.rc != 0 and "NT_STATUS_LOGON_FAILURE" in bad.stdout + bad.stderr
