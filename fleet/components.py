@@ -116,8 +116,11 @@ COMPONENTS: list[Component] = [
         hosts=("guest:opsi_depot",),
         roles=("opsi_depot",),
         registry=("opsi",),
+        implemented=True,
         lab_simulator="opsi",
+        lab_image="samba",  # the depot's Samba file share (smbd, unmasked by the role)
         molecule=("opsi_depot",),
+        summary="fleet.opsi.summary:catalogue",
     ),
     Component(
         name="switches",

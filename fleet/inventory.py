@@ -178,6 +178,7 @@ def add_site(inv: Inventory, registry: Registry, site: Site) -> None:
                     },
                 }
             )
+            extra.update(opsi_depot_vars(registry, uai))
         tags = components.host_tags("guests", guest.template)
         add(guest.name, vlan, guest.host, tags, *groups, **extra)
 
@@ -418,3 +419,16 @@ def load_overlay(path: Path) -> dict[str, dict[str, Any]] | None:
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise FleetError(f"{path}: expected a mapping of inventory hostname to host vars")
     return data
+
+
+def opsi_depot_vars(registry: Registry, uai: str) -> dict[str, Any]:
+    """The site's depot products from the catalogue lock (fleet.opsi.lock.site_products:
+    dependencies first, pins and exclusions applied), or nothing without a lock."""
+    from fleet.opsi import lock as opsi_lock
+
+    catalogue = opsi_lock.load(registry.root)
+    site = registry.sites[uai]
+    if catalogue is None or site.opsi is None:
+        return {}
+    profiles = {p: list(registry.region.opsi.profiles[p].products) for p in site.opsi.profiles}
+    return {"opsi_products": opsi_lock.site_products(catalogue, uai, profiles)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fleet.errors import BadInput, Problem, ValidationFailed
+from fleet.opsi import lock as opsi_lock
 from fleet.registry import proxmox
 from fleet.registry.cache import ParseCache
 from fleet.registry.load import display, parse_model
@@ -76,6 +77,13 @@ def read_registry(root: Path) -> tuple[Registry | None, list[Problem]]:
     if region is not None:
         found, warnings = check_fleet(region, sites, shown, allocations, alloc_shown)
         problems += found
+        # the OPSI catalogue lock: its dependency graph, the profiles' product ids, the pins
+        profiles = {name: list(p.products) for name, p in region.opsi.profiles.items()}
+        found, notes = opsi_lock.registry_problems(
+            root, profiles, display(region_path, root), sorted(sites)
+        )
+        problems += found
+        warnings = [*warnings, *notes]
     if problems or region is None:
         return None, problems
     return Registry(

@@ -38,6 +38,12 @@ from fleet.lab.sim.kinds import KINDS
 REGISTRY_VARS = {"opnsense": "opnsense_api_url"}
 # the rest of a ready-document device is what a client needs to log in (and the PVE node)
 DEVICE_KEYS = {"name", "url", "host", "port", "ca", "index"}
+# Devices a kind runs besides one per site: the regional opsi master (its repository holds the
+# catalogue's packages). Each host of the component's group gets its URL, CA and credentials
+# file as fleet_<kind>_<device>_api_{url,ca,credentials_file}.
+EXTRA_DEVICES: dict[str, tuple[str, ...]] = {"opsi": ("master",)}
+# Inventory variables the registry defines that the lab takes from the site's device document.
+DEVICE_VARS: dict[str, dict[str, str]] = {"opsi": {"opsi_depot_id": "depot_id"}}
 PROBE_TIMEOUT = 2.0
 
 
@@ -95,7 +101,10 @@ class Simulator:
             return []
         root = ctx.project_root
         running = service.status(run_dir(root), self.kind)["endpoints"]
-        if running is not None and sorted(d["name"] for d in running["devices"]) != sites:
+        extra = list(EXTRA_DEVICES.get(self.kind, ()))
+        if running is not None and sorted(d["name"] for d in running["devices"]) != sorted(
+            sites + extra
+        ):
             # the lab registry's sites changed: restart with the new list (state is kept)
             ctx.say(self.name, f"restarting the {self.kind} simulator: the lab sites changed")
             service.stop(run_dir(root), self.kind)
@@ -104,7 +113,7 @@ class Simulator:
             run_dir(root),
             self.kind,
             sim_dir(root) / self.kind / "state",
-            names=sites,
+            names=sites + extra,
             listen=first_address(root),
             port=None if os.geteuid() == 0 else 0,
             ca_dir=sim_dir(root) / "ca",
@@ -128,6 +137,16 @@ class Simulator:
                 }
                 if self.kind in REGISTRY_VARS:
                     overlay[host][REGISTRY_VARS[self.kind]] = device["url"]
+                for var, key in DEVICE_VARS.get(self.kind, {}).items():
+                    overlay[host][var] = device[key]
+                for name in extra:
+                    other = by_site[name]
+                    prefix = f"fleet_{self.kind}_{name}_api"
+                    overlay[host][f"{prefix}_url"] = other["url"]
+                    overlay[host][f"{prefix}_ca"] = other["ca"]
+                    overlay[host][f"{prefix}_credentials_file"] = str(
+                        write_credentials(root, self.kind, other)
+                    )
         state.write_overlay(root, self.name, overlay)
         state.save_part_state(root, self.name, {"pid": doc["pid"], "sites": sites})
         return self._statuses(doc, running=True)

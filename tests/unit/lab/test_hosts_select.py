@@ -37,7 +37,7 @@ def test_picks_linux_hosts_with_their_variant():
     )
     assert select_hosts(inv) == [
         LabHost("dc1.0450050k.lab", "0450050K", "samba_dc", "samba"),
-        LabHost("depot1.0450050k.lab", "0450050K", "opsi_depot", "base"),
+        LabHost("depot1.0450050k.lab", "0450050K", "opsi_depot", "samba"),
         LabHost("pve1.0450050k.lab", "0450050K", "proxmox_nodes", "base"),
     ]
 
@@ -70,7 +70,7 @@ def test_the_lab_registry_has_two_sites_with_the_expected_hosts():
     assert len(by_site) >= 2
     lycee = max(by_site.values(), key=len)
     assert lycee == {"proxmox_nodes", "samba_dc", "opsi_depot"}
-    assert all(h.variant == ("samba" if h.group == "samba_dc" else "base") for h in hosts)
+    assert all(h.variant == ("samba" if h.group in ("samba_dc", "opsi_depot") else "base") for h in hosts)
 
 
 def test_names_carry_prefix_and_project(tmp_path):
