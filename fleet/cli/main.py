@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "versions": "fleet.cli.versions:versions",
     "nightly": "fleet.cli.nightly:nightly",
     "lab": "fleet.cli.lab:lab",
+    "switch": "fleet.cli.switch:switch",
 }
 # One-line summaries for `fleet --help`, so listing commands imports none of them.
 SUMMARIES: dict[str, str] = {
@@ -48,6 +49,7 @@ SUMMARIES: dict[str, str] = {
     "versions": "Versions per site, spread, out of range (exit 2).",
     "nightly": "The nightly drift check as systemd units.",
     "lab": "The embedded lab: hosts in podman, API simulators.",
+    "switch": "A switch's intended configuration (`switch render`).",
     "up": "Build the image if needed and start the lab.",
     "down": "Remove everything the lab made.",
     "status": "Lab hosts, ports and health.",
