@@ -69,6 +69,11 @@ class Session:
         except NetmikoAuthenticationException as exc:
             raise SwitchError(f"{where}: authentication failed ({_first(exc)})") from exc
         except (NetmikoTimeoutException, ReadTimeout) as exc:
+            cause = exc.__cause__ or exc.__context__
+            text = f"{exc} {cause or ''}"
+            if any(w in text for w in ("SSHException", "TCP connection", "refused", "reset")):
+                why = _first(cause) if cause else _first(exc)
+                raise SwitchError(f"{where}: cannot connect: {why}") from exc
             raise SwitchError(f"{where}: no prompt or no answer: {_first(exc)}") from exc
         except Exception as exc:  # paramiko: refused connection, reset, bad host key, …
             raise SwitchError(

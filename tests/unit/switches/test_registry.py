@@ -100,4 +100,6 @@ def test_switch_render_command(tmp_path):
     assert "snmp-server community ******** RO" in done.stdout
     missing = subprocess.run([str(FLEET), "--registry", "inventories/lab", "switch", "render",
                               "0180120H", "sw-zz"], capture_output=True, text=True, cwd=PROJECT)  # fmt: skip
-    assert missing.returncode == 3 and "has no switch 'sw-zz' (its switches: sw-a)" in missing.stderr
+    assert (
+        missing.returncode == 3 and "has no switch 'sw-zz' (its switches: sw-a)" in missing.stderr
+    )

@@ -31,7 +31,7 @@ def test_render_matches_the_golden_file(platform):
     text = render(INTENTS[platform], TEMPLATES)
     assert text == (GOLDEN / f"{platform}.cfg").read_text()
     assert text == render(INTENTS[platform], TEMPLATES)  # deterministic
-    assert f'{MASK}' in text and SECRETS["snmp_community"] not in text  # no vault: masked
+    assert f"{MASK}" in text and SECRETS["snmp_community"] not in text  # no vault: masked
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
@@ -87,7 +87,12 @@ def test_a_vlan_is_created_before_a_port_uses_it(platform):
 
 HAND = {
     "hp_procurve": ["vlan 99", 'name "hand"', "interface 3", "untagged vlan 99"],
-    "cisco_ios": ["vlan 99", "name hand", "interface GigabitEthernet1/0/3", "switchport access vlan 99"],
+    "cisco_ios": [
+        "vlan 99",
+        "name hand",
+        "interface GigabitEthernet1/0/3",
+        "switchport access vlan 99",
+    ],
 }
 BACK = {"hp_procurve": "untagged vlan 40", "cisco_ios": "switchport access vlan 40"}
 
@@ -127,7 +132,9 @@ def test_the_device_refuses_what_it_does_not_know(platform):
     with pytest.raises(CommandError, match="Invalid input"):
         device.configure(None, "frobnicate the vlans")
     with pytest.raises(CommandError):
-        device.configure(None, "interface 99" if platform == "hp_procurve" else "interface Gi1/0/99")
+        device.configure(
+            None, "interface 99" if platform == "hp_procurve" else "interface Gi1/0/99"
+        )
 
 
 def test_a_missing_template_is_named():
@@ -136,4 +143,7 @@ def test_a_missing_template_is_named():
 
 
 def test_mask_hides_every_secret():
-    assert mask('snmp-server community "abc" operator', ["abc"]) == 'snmp-server community "********" operator'
+    assert (
+        mask('snmp-server community "abc" operator', ["abc"])
+        == 'snmp-server community "********" operator'
+    )
