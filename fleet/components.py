@@ -124,6 +124,7 @@ COMPONENTS: list[Component] = [
         hosts=("switches",),
         roles=("switch_config",),
         registry=("switches",),
+        implemented=True,
         connection="local",
         lab_simulator="switches",
         molecule=("switch_config",),

@@ -36,10 +36,15 @@ SW_A = "sw-a.0180120h.lab.fleet.test"
 
 
 def switches_only(registry: Path) -> None:
+    """The lab sites with their switches only; the collège gets a Cisco switch of its own."""
     for path in (registry / "sites").glob("*.yml"):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         for key in ("proxmox", "guests", "samba_ad", "opsi", "firewall"):
             data.pop(key, None)
+        if data["uai"] == COLLEGE:
+            data["switches"] = [{"name": "sw-a", "platform": "cisco_ios", "host": 201,
+                                 "ports": {"1-20": "pedago", "21-24": "admin", "45-48": "ap",
+                                           "49-50": "uplink", "51-52": "proxmox"}}]  # fmt: skip
         path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
@@ -98,6 +103,14 @@ def console(lab, name: str, lines: list[str] | None = None) -> str:
 
 def prepared(site: dict) -> list[str]:
     return [line for c in site["changed"] for d in c["diff"] for line in d["prepared"].splitlines()]
+
+
+def prepared_by_host(site: dict) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for c in site["changed"]:
+        for d in c["diff"]:
+            found.setdefault(c["host"], []).extend(d["prepared"].splitlines())
+    return found
 
 
 def test_deploy_then_deploy_again_changes_nothing(lab):
@@ -188,8 +201,16 @@ def test_a_refused_line_fails_the_site_naming_it(lab, tmp_path):
     assert rc == 1 and sites[LYCEE]["status"] == "failed", sites
     text = json.dumps(sites[LYCEE])
     assert "switch sw-core" in text and "logging syslog.lab.test" in text, text
-    # the line before the refused one was applied (not saved): drift shows it, deploy repairs
+    # the line before the refused one was applied (not saved): drift shows it, deploy repairs;
+    # IOS took the host name (sw-b was deployed with it)
     rc, sites = fleet(lab, "drift", sites=(LYCEE,))
-    assert rc == 2 and prepared(sites[LYCEE]) == ["logging 127.0.0.1"], sites
+    assert rc == 2, sites
+    assert prepared_by_host(sites[LYCEE]) == {
+        CORE: ["logging 127.0.0.1"],
+        "sw-b.0450050k.lab.fleet.test": [
+            "no logging host syslog.lab.test",
+            "logging host 127.0.0.1",
+        ],
+    }
     assert fleet(lab, "deploy", "--yes", sites=(LYCEE,))[0] == 0
     assert fleet(lab, "drift", sites=(LYCEE,))[0] == 0

@@ -94,12 +94,12 @@ def test_switch_intent_of_the_lab_lycee():
 
 def test_switch_render_command(tmp_path):
     done = subprocess.run([str(FLEET), "--registry", "inventories/lab", "switch", "render",
-                           "0180120h", "sw-a"], capture_output=True, text=True, cwd=PROJECT)  # fmt: skip
+                           "0450050k", "sw-b"], capture_output=True, text=True, cwd=PROJECT)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("hostname sw-a\n")
+    assert done.stdout.startswith("hostname sw-b\n")
     assert "snmp-server community ******** RO" in done.stdout
     missing = subprocess.run([str(FLEET), "--registry", "inventories/lab", "switch", "render",
                               "0180120H", "sw-zz"], capture_output=True, text=True, cwd=PROJECT)  # fmt: skip
     assert (
-        missing.returncode == 3 and "has no switch 'sw-zz' (its switches: sw-a)" in missing.stderr
+        missing.returncode == 3 and "has no switch 'sw-zz' (its switches: none)" in missing.stderr
     )
