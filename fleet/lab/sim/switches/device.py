@@ -251,7 +251,7 @@ class Switch:
         (r"^timesync (ntp|sntp)$", "timesync "),
         (r"^ntp (unicast|enable)$", None),
         (r"^ntp server \S+( iburst)?$", None),
-        (r"^logging \d+\.\d+\.\d+\.\d+$", None),
+        (r"^logging [A-Za-z0-9.:-]+$", None),
         (r'^snmp-server community "[^"]+" (operator|manager)( unrestricted)?$', None),
         (r'^snmp-server contact "[^"]*"$', "snmp-server contact "),
         (r'^snmp-server location "[^"]*"$', "snmp-server location "),
