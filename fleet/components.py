@@ -128,6 +128,7 @@ COMPONENTS: list[Component] = [
         connection="local",
         lab_simulator="switches",
         molecule=("switch_config",),
+        summary="fleet.switches.summary:switches",
     ),
 ]
 

@@ -33,6 +33,7 @@ LYCEE, COLLEGE = "0450050K", "0180120H"
 SITES = (LYCEE, COLLEGE)
 CORE = "sw-core.0450050k.lab.fleet.test"
 SW_A = "sw-a.0180120h.lab.fleet.test"
+LAST: dict = {}  # the component summaries of the last fleet run
 
 
 def switches_only(registry: Path) -> None:
@@ -70,7 +71,9 @@ def fleet(lab, command: str, *args: str, sites=SITES, registry: Path | None = No
     proc = lab.fleet("--registry", str(registry or lab.registry), "--output", "json", command,
                      *sites, "--component", "switches", *args)  # fmt: skip
     try:
-        return proc.returncode, {s["site"]: s for s in json.loads(proc.stdout)["sites"]}
+        data = json.loads(proc.stdout)
+        LAST["summaries"] = data.get("component_summaries") or {}
+        return proc.returncode, {s["site"]: s for s in data["sites"]}
     except (json.JSONDecodeError, KeyError) as exc:
         raise AssertionError(f"not JSON: {proc.stdout!r}\n{proc.stderr[-3000:]}") from exc
 
@@ -145,6 +148,10 @@ def test_hand_changes_are_drift_then_repaired_and_kept_in_git(lab):
         "  switchport access vlan 40",
     ]
     assert "vlan 99" in console(lab, CORE)  # drift changed nothing
+    # the component summary: lines to send per switch, the unmanaged lines left alone
+    summary = LAST["summaries"]["switches"]["sites"][LYCEE]
+    assert summary[CORE]["lines"] == 3 and summary["sw-b.0450050k.lab.fleet.test"]["lines"] == 0
+    assert "console idle-timeout 600" in summary[CORE]["unmanaged"]
     changes = history(repo, LYCEE, "sw-core.cfg")
     assert len(changes) == before + 1 and "drift/plan" in changes[0].message
     assert "+vlan 99" in changes[0].diff
