@@ -164,6 +164,8 @@ def test_hand_changes_are_drift_then_repaired_and_kept_in_git(lab):
     changes = history(repo, LYCEE, "sw-core.cfg")
     assert len(changes) == before + 2 and "deploy" in changes[0].message
     assert "-vlan 99" in changes[0].diff
+    shown = lab.fleet("backups", "log", LYCEE, "sw-core.cfg", "--patch")  # the switch's history
+    assert shown.returncode == 0 and "+vlan 99" in shown.stdout and "-vlan 99" in shown.stdout
     # the SNMP community (the lab's vault) is in no backup and no run artifact
     community = json.loads(
         Path(lab.root / ".fleet/lab/sim/switches/credentials" / f"{CORE}.json").read_text()
