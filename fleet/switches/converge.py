@@ -40,7 +40,7 @@ class Outcome:
 def converge(target: Target, intent: dict[str, Any], template_dir: str,
              secrets: dict[str, str], check_mode: bool, save: bool = True) -> Outcome:  # fmt: skip
     """Raises SwitchError naming the switch (and the refused line)."""
-    hidden = [v for v in secrets.values() if v] + [target.password]
+    hidden = [v for v in [*secrets.values(), target.password, target.secret] if v]
     intended = render(intent, template_dir, secrets)
     platform = intent["platform"]
     with Session(target) as session:

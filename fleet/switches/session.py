@@ -29,6 +29,7 @@ class Target:
     password: str
     known_hosts: str | None = None  # None: the controller's own known_hosts
     timeout: float = 20.0
+    secret: str | None = None  # the enable secret, when the login lands in user EXEC (`>`)
 
 
 class Session:
@@ -59,6 +60,8 @@ class Session:
             "allow_agent": False,
             "use_keys": False,
         }
+        if t.secret:
+            params["secret"] = t.secret
         if t.known_hosts:
             params.update(system_host_keys=False, alt_host_keys=True, alt_key_file=t.known_hosts)
         else:
@@ -66,6 +69,8 @@ class Session:
         where = f"switch {t.name} ({t.host}:{t.port})"
         try:
             self.conn = ConnectHandler(**params)
+            if t.secret:
+                self.conn.enable()  # a no-op when the login is privileged already
         except NetmikoAuthenticationException as exc:
             raise SwitchError(f"{where}: authentication failed ({_first(exc)})") from exc
         except (NetmikoTimeoutException, ReadTimeout) as exc:

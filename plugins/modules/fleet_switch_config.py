@@ -22,6 +22,7 @@ options:
   port: {type: int, default: 22, description: The SSH port.}
   username: {type: str, description: Login (or from I(credentials_file)).}
   password: {type: str, no_log: true, description: Password (or from I(credentials_file)).}
+  enable_secret: {type: str, no_log: true, description: The enable secret, when the login lands in user EXEC.}
   credentials_file: {type: path, description: 'JSON with username, password and optionally snmp_community (the lab).'}
   snmp_community: {type: str, no_log: true, description: The SNMP community (the site's vault).}
   known_hosts: {type: path, description: known_hosts file to check the host key against (default the controller's own).}
@@ -55,6 +56,7 @@ def main() -> None:
             "port": {"type": "int", "default": 22},
             "username": {"type": "str"},
             "password": {"type": "str", "no_log": True},
+            "enable_secret": {"type": "str", "no_log": True},
             "credentials_file": {"type": "path"},
             "snmp_community": {"type": "str", "no_log": True},
             "known_hosts": {"type": "path"},
@@ -97,6 +99,7 @@ def main() -> None:
         password=password,
         known_hosts=p["known_hosts"],
         timeout=p["timeout"],
+        secret=p["enable_secret"],
     )
     try:
         outcome = converge(

@@ -45,6 +45,7 @@ def test_the_module_plans_converges_and_stays_converged_without_leaking_secrets(
     args = {"intent": intent("cisco_ios"), "template_dir": str(PROJECT / "templates/switches"),
             "host": d["host"], "port": d["port"], "username": d["username"],
             "password": d["password"], "snmp_community": "vault-c0mmunity",
+            "enable_secret": "vault-en4ble",
             "known_hosts": sim.doc["known_hosts"], "timeout": 10}  # fmt: skip
     plan = ansible(args, tmp_path, check=True)["result"]
     assert plan["changed"] is True and plan["lines"][:2] == ["vlan 10", "  name mgmt"]
@@ -59,6 +60,7 @@ def test_the_module_plans_converges_and_stays_converged_without_leaking_secrets(
     assert "service timestamps log datetime msec" in second["result"]["unmanaged"]
     for run in (first, second):
         assert "vault-c0mmunity" not in run["raw"] and d["password"] not in run["raw"]
+        assert "vault-en4ble" not in run["raw"]
 
 
 def test_a_wrong_password_fails_naming_the_switch(switches, tmp_path):
