@@ -129,9 +129,11 @@ COMPONENTS: list[Component] = [
         hosts=("switches",),
         roles=("switch_config",),
         registry=("switches",),
+        implemented=True,
         connection="local",
         lab_simulator="switches",
         molecule=("switch_config",),
+        summary="fleet.switches.summary:switches",
     ),
 ]
 

@@ -25,7 +25,7 @@ import orjson
 
 from fleet import components
 from fleet.errors import FleetError
-from fleet.registry import Registry, opnsense, proxmox
+from fleet.registry import Registry, opnsense, proxmox, switches
 from fleet.registry.models import Site
 
 HEADER = (
@@ -190,6 +190,10 @@ def add_site(inv: Inventory, registry: Registry, site: Site) -> None:
             components.host_tags("switches"),
             **LOCAL,
             switch_platform=switch.platform.value,
+            switch_intent=switches.intent(
+                registry.region, site, switch, nets, gateway_host,
+                site.overrides.model_dump(exclude_none=True),
+            ),  # fmt: skip
         )
 
 

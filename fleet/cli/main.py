@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "nightly": "fleet.cli.nightly:nightly",
     "lab": "fleet.cli.lab:lab",
     "opsi": "fleet.cli.opsi:opsi",
+    "switch": "fleet.cli.switch:switch",
 }
 # One-line summaries for `fleet --help`, so listing commands imports none of them.
 SUMMARIES: dict[str, str] = {
@@ -50,6 +51,7 @@ SUMMARIES: dict[str, str] = {
     "nightly": "The nightly drift check as systemd units.",
     "lab": "The embedded lab: hosts in podman, API simulators.",
     "opsi": "The OPSI catalogue lock (list, show, validate, update).",
+    "switch": "A switch's intended configuration (`switch render`).",
     "up": "Build the image if needed and start the lab.",
     "down": "Remove everything the lab made.",
     "status": "Lab hosts, ports and health.",

@@ -17,6 +17,7 @@ from fleet import components
 from fleet.registry.enums import Kind, Owner, State, SwitchPlatform
 from fleet.registry.opnsense import FirewallRegion, FirewallSite
 from fleet.registry.proxmox import BackupJob, ProxmoxRegion
+from fleet.registry.switches import PortRanges, SwitchRegion
 from fleet.registry.uai import UaiError, check_uai
 
 NAME_RE = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
@@ -141,6 +142,7 @@ class Region(Strict):
     samba: SambaDefaults
     opsi: OpsiDefaults
     firewall: FirewallRegion = FirewallRegion()  # docs/opnsense.md
+    switches: SwitchRegion = SwitchRegion()  # docs/switches.md
     supported_versions: dict[str, SupportedVersions] = Field(default_factory=dict)
     lab: bool = Field(False, description="true for the embedded lab's registry")
 
@@ -204,7 +206,11 @@ class Opsi(Strict):
 class Switch(Strict):
     name: HostName
     platform: SwitchPlatform
-    host: HostNumber
+    host: HostNumber  # in the mgmt VLAN
+    # docs/switches.md: the model (default: region's switches.default_model of the platform)
+    # and the ports by range → profile (default: the model's default_ports)
+    model: str | None = None
+    ports: PortRanges | None = None
 
 
 class Site(Strict):

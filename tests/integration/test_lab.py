@@ -93,6 +93,8 @@ def test_up_starts_one_container_per_linux_host_on_loopback(lab):
     assert sorted(h["name"] for h in rows if h["part"].startswith("sim_")) == sorted(
         [f"{kind}:{site}" for kind in ("opnsense", "opsi", "pve") for site in SITES]
         + ["opsi:master"]
+        # and one simulated switch per switch host (docs/switches.md)
+        + ["switches:sw-b.0450050k.lab.fleet.test", "switches:sw-core.0450050k.lab.fleet.test"]
     )
     assert all(h["healthy"] for h in hosts), hosts
     containers = lab.containers()

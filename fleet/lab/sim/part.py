@@ -19,6 +19,7 @@ and `endpoints(project_root, kind)` gives them all.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import shutil
@@ -81,7 +82,15 @@ def groups() -> dict[str, str]:
 def simulators() -> list[Simulator]:
     """A part per simulator kind the component table needs, in table order (kinds the lab
     cannot run yet are left out)."""
-    return [Simulator(kind) for kind in groups() if kind in KINDS]
+    return [_part(kind) for kind in groups() if kind in KINDS]
+
+
+def _part(kind: str) -> Simulator:
+    """The kind's own part class when it names one (SimKind.part), else one device per site."""
+    if KINDS[kind].part is None:
+        return Simulator(kind)
+    module_name, _, attr = KINDS[kind].part.partition(":")
+    return getattr(importlib.import_module(module_name), attr)()
 
 
 class Simulator:
