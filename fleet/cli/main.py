@@ -21,7 +21,7 @@ from fleet.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, FleetError
 COMMANDS: dict[str, str] = {
     "validate": "fleet.cli.validate:validate",
     "sites": "fleet.cli.sites:sites",
-    "site": "fleet.cli.sites:site",
+    "site": "fleet.cli.site:site",
     "inventory": "fleet.cli.inventory:inventory",
     "deploy": "fleet.cli.deploy:deploy",
     "plan": "fleet.cli.deploy:plan",
@@ -32,12 +32,14 @@ COMMANDS: dict[str, str] = {
     "versions": "fleet.cli.versions:versions",
     "nightly": "fleet.cli.nightly:nightly",
     "lab": "fleet.cli.lab:lab",
+    "onboard": "fleet.cli.onboard:onboard",
+    "verify": "fleet.cli.verify:verify",
 }
 # One-line summaries for `fleet --help`, so listing commands imports none of them.
 SUMMARIES: dict[str, str] = {
     "validate": "Validate the registry (exit 3 on any problem).",
     "sites": "List and inspect sites.",
-    "site": "Create a site (`site new`).",
+    "site": "Create a site (`site new`), its secrets (`site secrets`).",
     "inventory": "Build, check or show generated inventories.",
     "deploy": "Converge sites (ansible-runner).",
     "plan": "Show what deploy would change (exit 2 if anything).",
@@ -48,6 +50,8 @@ SUMMARIES: dict[str, str] = {
     "versions": "Versions per site, spread, out of range (exit 2).",
     "nightly": "The nightly drift check as systemd units.",
     "lab": "The embedded lab: hosts in podman, API simulators.",
+    "onboard": "Onboard a site stage by stage (resumable).",
+    "verify": "Read-only acceptance checks and the handover report.",
     "up": "Build the image if needed and start the lab.",
     "down": "Remove everything the lab made.",
     "status": "Lab hosts, ports and health.",
