@@ -100,7 +100,8 @@ def test_a_wrong_password_is_refused(host, realm):
 
 
 def test_srv_records_resolve_through_the_dc(host, realm, hostvars):
-    fqdn = hostvars["samba_ad_dc_fqdn"].lower()
+    # Molecule names the DC's FQDN; on a live site the inventory hostname is the FQDN
+    fqdn = hostvars.get("samba_ad_dc_fqdn", hostvars.get("inventory_hostname", "")).lower()
     for name in ("_ldap._tcp", "_kerberos._udp"):
         out = host.check_output("host -t SRV %s.%s 127.0.0.1", name, realm.lower())
         assert re.search(rf"has SRV record \d+ \d+ \d+ {re.escape(fqdn)}\.", out), out
