@@ -9,6 +9,7 @@ import shutil
 import socket
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -122,17 +123,30 @@ def verify_site(
     work = Path(tempfile.mkdtemp(prefix=f"verify-{uai}-", dir=_tmp(paths)))
     try:
         inv_dir = write_inventory(registry, uai, overlay, work / "inventory")
-        for component in components.table():
-            if component.name not in present or not component.implemented:
-                continue
-            if component.name == "opnsense":
-                for host in (inventory.get(component.group) or {}).get("hosts", []):
-                    checks, versions = api.firewall_checks(host, hostvars[host], vault or {})
-                    add(checks)
-                    result.versions.update(versions)
-            if component.molecule:
-                add(testinfra.run_component(component, paths.root, inv_dir, work,
-                                            ssh_hosts=component.connection == "ssh"))  # fmt: skip
+        live = [c for c in components.table() if c.name in present and c.implemented]
+        # the components' checks run side by side (each a pytest process, mostly waiting on
+        # SSH); results are reported in table order
+        with ThreadPoolExecutor(max_workers=max(1, len(live))) as pool:
+            futures = [
+                pool.submit(
+                    testinfra.run_component,
+                    c,
+                    paths.root,
+                    inv_dir,
+                    work,
+                    ssh_hosts=c.connection == "ssh",
+                )  # fmt: skip
+                for c in live
+                if c.molecule
+            ]
+            for component in live:
+                if component.name == "opnsense":
+                    for host in (inventory.get(component.group) or {}).get("hosts", []):
+                        checks, versions = api.firewall_checks(host, hostvars[host], vault or {})
+                        add(checks)
+                        result.versions.update(versions)
+            for future in futures:
+                add(future.result())
         add(api.pending_component_checks(present))
     finally:
         shutil.rmtree(work, ignore_errors=True)
