@@ -37,7 +37,7 @@ from fleet.paths import Paths
 from fleet.registry import Registry
 from fleet.registry.enums import State
 from fleet.runner.execute import now_iso
-from fleet.runner.observer import RunObserver
+from fleet.runner.observer import Observers, RunObserver
 from fleet.runner.orchestrate import new_run_id
 from fleet.runner.spec import RunSpec
 
@@ -135,6 +135,8 @@ class Context:
     password: bytes | None = None
     overlay: dict | None = None
     onboard_id: str = ""
+    checkpoints: Checkpoints | None = None
+    row: int | None = None  # the checkpoint of the stage running now
 
     @property
     def uai(self) -> str:
@@ -267,6 +269,7 @@ def run_stage(ctx: Context, runners: dict[str, Runner], checkpoints: Checkpoints
     stage = app.stage
     ctx.observer.stage_started(stage, index, total)
     row = checkpoints.begin(ctx.uai, stage.name, ctx.onboard_id, user)
+    ctx.checkpoints, ctx.row = checkpoints, row
     started, clock = now_iso(), time.monotonic()
     key = stage.name if stage.name in runners else stage.kind
     try:
@@ -312,7 +315,8 @@ def run_playbook(ctx: Context, stage: Stage) -> Outcome:
         state_db=ctx.request.state_db,
         command_line=ctx.request.command_line or f"fleet onboard {ctx.uai}",
     )
-    done = converge(ctx.paths, ctx.registry, request, [ctx.uai], ctx.cancel, ctx.observer)
+    done = converge(ctx.paths, ctx.registry, request, [ctx.uai], ctx.cancel,
+                    Observers([RunIdRecorder(ctx), ctx.observer]))  # fmt: skip
     run = done.run
     code = run.exit_code
     site = run.sites[0] if run.sites else None
@@ -329,6 +333,18 @@ def run_playbook(ctx: Context, stage: Stage) -> Outcome:
         task = f"{f.host}: {f.task}"
         message = f"{'unreachable' if f.unreachable else 'failed'}: {task}: {f.message}"
     return Outcome(FAILED, message[:2000], task, run.run_id)
+
+
+class RunIdRecorder(RunObserver):
+    """Puts the stage's run id in its checkpoint as soon as the run exists (a fleet killed
+    mid-stage leaves a checkpoint that names its run)."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
+    def run_started(self, run) -> None:
+        if self.ctx.checkpoints is not None and self.ctx.row is not None:
+            self.ctx.checkpoints.attach_run(self.ctx.row, run.run_id)
 
 
 def run_verify(ctx: Context, stage: Stage) -> Outcome:
