@@ -121,8 +121,10 @@ def verify_site(
                 on_check(check)
 
     work = Path(tempfile.mkdtemp(prefix=f"verify-{uai}-", dir=_tmp(paths)))
+    control = Path(tempfile.mkdtemp(prefix="fv-"))  # short: SSH control sockets live here
     try:
         inv_dir = write_inventory(registry, uai, overlay, work / "inventory")
+        cfg = testinfra.write_ansible_cfg(work, control)
         live = [c for c in components.table() if c.name in present and c.implemented]
         # the components' checks run side by side (each a pytest process, mostly waiting on
         # SSH); results are reported in table order
@@ -135,6 +137,7 @@ def verify_site(
                     inv_dir,
                     work,
                     ssh_hosts=c.connection == "ssh",
+                    ansible_cfg=cfg,
                 )  # fmt: skip
                 for c in live
                 if c.molecule
@@ -150,6 +153,7 @@ def verify_site(
         add(api.pending_component_checks(present))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(control, ignore_errors=True)
     result.finished = now_iso()
     result.seconds = time.monotonic() - started
     return result

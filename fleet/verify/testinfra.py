@@ -33,8 +33,32 @@ def pytest_command(tests: Path, junit: Path, group: str | None, inventory: Path)
     return cmd
 
 
+ANSIBLE_CFG = """\
+# Written by fleet verify for testinfra: SSH connections shared between a host's checks
+[defaults]
+host_key_checking = True
+interpreter_python = auto_silent
+
+[ssh_connection]
+ssh_args = -o ControlMaster=auto -o ControlPersist=15s
+control_path = %(directory)s/%%C
+
+[persistent_connection]
+control_path_dir = {control_dir}
+"""
+
+
+def write_ansible_cfg(work: Path, control_dir: Path) -> Path:
+    """An ansible.cfg for the checks' pytest: testinfra's ssh backend shares one connection per
+    host only when a control path is configured (the project's cfg leaves it to Ansible's
+    default, which testinfra does not know). `control_dir` must be short (socket path limit)."""
+    path = work / "ansible.cfg"
+    path.write_text(ANSIBLE_CFG.format(control_dir=control_dir), encoding="utf-8")
+    return path
+
+
 def run_component(component: Component, project: Path, inventory: Path, work: Path,
-                  ssh_hosts: bool) -> list[Check]:  # fmt: skip
+                  ssh_hosts: bool, ansible_cfg: Path | None = None) -> list[Check]:  # fmt: skip
     """Every live check of `component` on the site whose inventory is `inventory`."""
     found: list[Check] = []
     for scenario, tests in zip(component.molecule, component.verify, strict=True):
@@ -45,7 +69,8 @@ def run_component(component: Component, project: Path, inventory: Path, work: Pa
             continue
         junit = work / f"{scenario}.xml"
         env = dict(os.environ, FLEET_VERIFY_INVENTORY=str(inventory),
-                   ANSIBLE_CONFIG=str(project / "ansible.cfg"), PYTHONDONTWRITEBYTECODE="1")  # fmt: skip
+                   ANSIBLE_CONFIG=str(ansible_cfg or project / "ansible.cfg"),
+                   PYTHONDONTWRITEBYTECODE="1")  # fmt: skip
         env.pop("MOLECULE_INVENTORY_FILE", None)
         env.pop("MOLECULE_EPHEMERAL_DIRECTORY", None)
         cmd = pytest_command(tests_dir, junit, component.group if ssh_hosts else None, inventory)

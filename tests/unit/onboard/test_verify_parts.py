@@ -75,3 +75,22 @@ def test_onboard_status_in_json(registry_dir, fleet):
     assert states["preflight"] == "todo" and states["software"] == "pending"
     code, out, err = fleet("--registry", str(registry_dir), "onboard", "0450999Z")
     assert code == 3
+
+
+def test_testinfra_shares_one_ssh_connection_per_host(tmp_path, monkeypatch):
+    """With verify's ansible.cfg, testinfra's ssh backend gets a control path (one SSH
+    connection per host for all its checks); with the project's, it would have none."""
+    from testinfra.utils.ansible_runner import AnsibleRunner
+
+    control = tmp_path / "cp"
+    control.mkdir()
+    cfg = testinfra.write_ansible_cfg(tmp_path, control)
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        "all:\n  hosts:\n    dc1.x:\n      ansible_host: 127.0.0.1\n      ansible_port: 2200\n"
+    )
+    monkeypatch.setenv("ANSIBLE_CONFIG", str(cfg))
+    backend = AnsibleRunner(str(inventory)).get_host("dc1.x").backend
+    assert backend.controlpath.startswith(str(control))
+    command, _ = backend._build_ssh_command("true")
+    assert any("ControlPath=" in part for part in command)
