@@ -38,6 +38,9 @@ class Target:
     sites: list[str] = field(default_factory=list)
     all_sites: bool = False
     changed_since: str | None = None
+    # sites being onboarded: in --all unless left out (drift: unless --include-onboarding)
+    include_onboarding: bool = True
+    refuse_decommissioned: bool = False  # deploy: a named decommissioned site is bad input
 
 
 @dataclass
@@ -67,7 +70,18 @@ def select_sites(registry: Registry, target: Target, project_root: Path | None =
         raise BadInput("give sites (UAIs), --all or --changed-since REF (exactly one of them)")
     known = list(registry.sites)
     if target.all_sites:
-        return Selection([s for s in known if registry.sites[s].state.value != "decommissioned"])
+        states = {s: registry.sites[s].state.value for s in known}
+        chosen = [s for s in known if states[s] != "decommissioned"]
+        if target.include_onboarding:
+            return Selection(chosen)
+        left = [s for s in chosen if states[s] == "onboarding"]
+        note = (
+            f"{len(left)} site(s) in onboarding left out ({', '.join(left[:10])}"
+            f"{' …' if len(left) > 10 else ''}): --include-onboarding to check them"
+            if left
+            else ""
+        )
+        return Selection([s for s in chosen if states[s] != "onboarding"], note)
     if target.changed_since is not None:
         affected = sites_changed_since(
             target.changed_since, Path(registry.root), known, project_root
@@ -80,6 +94,11 @@ def select_sites(registry: Registry, target: Target, project_root: Path | None =
     for raw in target.sites:
         uai = raw.strip().upper()
         registry.site(uai)  # raises BadInput naming the unknown site
+        if target.refuse_decommissioned and registry.sites[uai].state.value == "decommissioned":
+            raise BadInput(
+                f"site {uai} is decommissioned ({registry.site_file(uai)}): fleet does not "
+                "deploy to it (set its state back in the registry first)"
+            )
         if uai not in wanted:
             wanted.append(uai)
     return Selection(wanted)

@@ -99,6 +99,27 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (site, host, name)
     );
     """,
+    # 4 → 5: onboarding checkpoints (fleet.onboard): one row per stage attempt of a site's
+    # onboarding — which stage, the run that did it (its deploy run, if any), when, who.
+    """
+    CREATE TABLE onboard_stages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        site TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        onboard_id TEXT NOT NULL,
+        run_id TEXT,
+        status TEXT NOT NULL,
+        started TEXT NOT NULL,
+        finished TEXT,
+        user TEXT NOT NULL DEFAULT '',
+        owner_host TEXT,
+        owner_boot TEXT,
+        owner_pid INTEGER,
+        owner_start INTEGER,
+        message TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX onboard_stages_by_site ON onboard_stages (site, stage, id);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

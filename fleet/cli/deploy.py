@@ -156,7 +156,13 @@ def run_command(command: str, opts: dict) -> int:
             allow_destroy=opts.get("allow_destroy", False),
             accelerate=opts["accelerate"],
         ),
-        target=Target(list(opts["sites"]), opts["all_sites"], opts["changed_since"]),
+        target=Target(
+            list(opts["sites"]),
+            opts["all_sites"],
+            opts["changed_since"],
+            include_onboarding=command != "drift" or opts.get("include_onboarding", False),
+            refuse_decommissioned=command == "deploy",
+        ),
         parallel=opts["parallel"],
         rings=opts.get("rings"),
         max_fail_percent=opts.get("max_fail_percent") or 0.0,
@@ -369,6 +375,11 @@ Read-only. Exit codes: 0 no drift, 2 drift found, 1 a run failed, 3 bad input, 4
 """
 )
 @common_options
+@click.option(
+    "--include-onboarding",
+    is_flag=True,
+    help="With --all: check sites still in onboarding too (left out by default).",
+)
 @click.pass_context
 def drift(ctx: click.Context, **opts) -> None:
     """Find drift: what deploy would change now (read-only), with history of since when."""

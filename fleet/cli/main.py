@@ -21,7 +21,7 @@ from fleet.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, FleetError
 COMMANDS: dict[str, str] = {
     "validate": "fleet.cli.validate:validate",
     "sites": "fleet.cli.sites:sites",
-    "site": "fleet.cli.sites:site",
+    "site": "fleet.cli.site:site",
     "inventory": "fleet.cli.inventory:inventory",
     "deploy": "fleet.cli.deploy:deploy",
     "plan": "fleet.cli.deploy:plan",
@@ -34,12 +34,14 @@ COMMANDS: dict[str, str] = {
     "lab": "fleet.cli.lab:lab",
     "opsi": "fleet.cli.opsi:opsi",
     "switch": "fleet.cli.switch:switch",
+    "onboard": "fleet.cli.onboard:onboard",
+    "verify": "fleet.cli.verify:verify",
 }
 # One-line summaries for `fleet --help`, so listing commands imports none of them.
 SUMMARIES: dict[str, str] = {
     "validate": "Validate the registry (exit 3 on any problem).",
     "sites": "List and inspect sites.",
-    "site": "Create a site (`site new`).",
+    "site": "Create a site (`site new`), its secrets (`site secrets`).",
     "inventory": "Build, check or show generated inventories.",
     "deploy": "Converge sites (ansible-runner).",
     "plan": "Show what deploy would change (exit 2 if anything).",
@@ -52,6 +54,8 @@ SUMMARIES: dict[str, str] = {
     "lab": "The embedded lab: hosts in podman, API simulators.",
     "opsi": "The OPSI catalogue lock (list, show, validate, update).",
     "switch": "A switch's intended configuration (`switch render`).",
+    "onboard": "Onboard a site stage by stage (resumable).",
+    "verify": "Read-only acceptance checks and the handover report.",
     "up": "Build the image if needed and start the lab.",
     "down": "Remove everything the lab made.",
     "status": "Lab hosts, ports and health.",

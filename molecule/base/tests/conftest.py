@@ -61,6 +61,12 @@ def _inventory_vars(host) -> dict:
     return runner.get_variables(name)
 
 
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers", "molecule_only: needs Molecule's fixtures or writes; `fleet verify` skips it"
+    )
+
+
 @pytest.fixture(scope="module")
 def hostvars(host) -> dict:
     return _inventory_vars(host)

@@ -18,11 +18,21 @@ PROJECT = Path(__file__).resolve().parents[3]
 SAM = "/var/lib/samba/private/sam.ldb"
 
 
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers", "molecule_only: needs Molecule's fixtures or writes; `fleet verify` skips it"
+    )
+
+
 def _inventory_file() -> str:
-    inventory = os.environ.get("MOLECULE_INVENTORY_FILE")
+    """Molecule's inventory, or a live site's (`fleet verify` sets FLEET_VERIFY_INVENTORY)."""
+    inventory = os.environ.get("MOLECULE_INVENTORY_FILE") or os.environ.get(
+        "FLEET_VERIFY_INVENTORY"
+    )
     if not inventory:
         pytest.fail(
-            "MOLECULE_INVENTORY_FILE is not set: run these checks through `molecule verify`"
+            "neither MOLECULE_INVENTORY_FILE nor FLEET_VERIFY_INVENTORY is set: run these "
+            "checks through `molecule verify` or `fleet verify`"
         )
     return inventory
 
