@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -67,7 +68,9 @@ def test_each_play_of_a_component_playbook_targets_its_group(component):
     assert plays and all(play["hosts"] == component.group for play in plays)
 
 
-def test_outcomes_list_every_component_with_what_happened():
+def test_outcomes_list_every_component_with_what_happened(monkeypatch):
+    table = [replace(c, implemented=False) if c.name == "opsi" else c for c in components.COMPONENTS]
+    monkeypatch.setattr(components, "COMPONENTS", table)
     groups = {"linux": ["pve1", "dc1", "depot1"], "samba_dc": ["dc1"], "proxmox_nodes": ["pve1"],
               "opsi_depot": ["depot1"]}  # fmt: skip
     counts = {"base": HostCounts(ok=5, changed=1)}
@@ -185,7 +188,7 @@ def test_a_dummy_component_flows_through_inventory_runner_and_reports(
     assert outcomes["base"].outcome == "not_selected"
     assert outcomes["opnsense"].outcome == "not_selected"
     assert outcomes["proxmox"].outcome == "not_selected"
-    assert outcomes["opsi"].outcome == "not_implemented"
+    assert outcomes["opsi"].outcome == "not_selected"
     assert {o.component: o.outcome for o in college.outcomes}["printing"] == "no_hosts"
 
     # reports: JSON, JUnit, Prometheus and HTML all name it
