@@ -84,6 +84,7 @@ COMPONENTS: list[Component] = [
         roles=("proxmox_node", "proxmox_guests"),
         registry=("proxmox", "guests"),
         implemented=True,
+        connection="local",  # the PVE API from the controller; the nodes' SSH is base's
         lab_simulator="pve",
         molecule=("proxmox_node", "proxmox_guests"),
         summary="fleet.proxmox.summary:nodes",

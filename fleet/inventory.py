@@ -233,12 +233,14 @@ EXCLUDED_VAR = "fleet_excluded"  # an overlay host var: why no play may target t
 
 def _set_aside_excluded(inv: Inventory) -> None:
     """Hosts the overlay excludes (the lab at scale runs SSH hosts for a sample of its sites)
-    leave every group for `fleet_excluded`, so no play targets them; each keeps the groups it
-    left in `fleet_excluded_groups`, for the reports."""
+    leave the groups of the components that reach them over SSH for `fleet_excluded`, so no
+    such play targets them (an API component, e.g. proxmox through the PVE API, keeps them);
+    each keeps the groups it left in `fleet_excluded_groups`, for the reports."""
+    ssh_groups = {c.group for c in components.table() if c.connection == "ssh"}
     for name, hostvars in inv.hostvars.items():
         if not hostvars.get(EXCLUDED_VAR):
             continue
-        left = sorted(g for g, entry in inv.groups.items() if name in entry["hosts"])
+        left = sorted(g for g in ssh_groups if name in inv.groups.get(g, {}).get("hosts", ()))
         for group in left:
             inv.groups[group]["hosts"].discard(name)
         hostvars["fleet_excluded_groups"] = left

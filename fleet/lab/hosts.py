@@ -48,13 +48,14 @@ def select_hosts(inventory: dict[str, Any]) -> list[LabHost]:
     hostvars = inventory.get("_meta", {}).get("hostvars", {})
     owners: dict[str, list[components.Component]] = {}
     for component in components.table():
-        if component.connection == "ssh":
-            for name in group_hosts(inventory, component.group):
-                owners.setdefault(name, []).append(component)
+        for name in group_hosts(inventory, component.group):
+            owners.setdefault(name, []).append(component)
     chosen = []
     for name, found in sorted(owners.items()):
-        # the component with the fewest host selectors names the host's role (samba_dc, not
-        # linux); any component asking for an image variant gets it (samba over base)
+        if not any(c.connection == "ssh" for c in found):
+            continue  # reached through an API only (firewall, switches): a simulator's device
+        # the component with the fewest host selectors names the host's role (samba_dc,
+        # proxmox_nodes, not linux); any component asking for an image variant gets it
         specific = min(found, key=lambda c: len(c.hosts))
         variant = next((c.lab_image for c in found if c.lab_image), "base")
         site = hostvars.get(name, {}).get("fleet_site")

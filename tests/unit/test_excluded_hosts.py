@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fleet import components
 from fleet.inventory import site_files
 from fleet.registry import load_registry
 from fleet.runner.outcomes import component_outcomes
@@ -28,7 +29,8 @@ def test_an_excluded_host_leaves_every_group_and_is_listed_with_why():
     inventory = site_files(registry, SITE, _overlay(registry, lambda h: h == dc))
 
     assert "samba_dc" not in inventory.groups
-    assert all(dc not in members for g, members in inventory.groups.items() if g != "fleet_excluded")
+    ssh_groups = {c.group for c in components.table() if c.connection == "ssh"}
+    assert all(dc not in inventory.groups.get(g, []) for g in ssh_groups)
     assert inventory.groups["fleet_excluded"] == [dc]
     assert inventory.excluded["samba_dc"] == WHY
     # the other Linux hosts stay targeted
@@ -65,3 +67,15 @@ def test_an_excluded_outcome_survives_the_json_round_trip():
     back = ComponentOutcome.from_dict(outcome.to_dict())
     assert back == outcome
     assert ComponentOutcome.from_dict(ComponentOutcome("x", NO_HOSTS).to_dict()).note == ""
+
+
+def test_an_api_component_keeps_an_excluded_host():
+    """A Proxmox node excluded from the SSH components stays in the proxmox group: the PVE API
+    is reached from the controller, the node's SSH is not needed for it."""
+    registry = load_registry(LAB)
+    node = site_files(registry, SITE).groups["proxmox_nodes"][0]
+    inventory = site_files(registry, SITE, _overlay(registry, lambda h: h == node))
+    assert components.get("proxmox").connection == "local"
+    assert node in inventory.groups["proxmox_nodes"]
+    assert node not in inventory.groups.get("linux", [])
+    assert "proxmox_nodes" not in inventory.excluded and "linux" in inventory.excluded

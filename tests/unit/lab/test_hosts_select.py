@@ -30,6 +30,7 @@ def inventory(**groups):
 def test_picks_linux_hosts_with_their_variant():
     inv = inventory(
         proxmox_nodes={"hosts": ["pve1.0450050k.lab"]},
+        linux={"hosts": ["pve1.0450050k.lab", "dc1.0450050k.lab", "depot1.0450050k.lab"]},
         samba_dc={"hosts": ["dc1.0450050k.lab"]},
         opsi_depot={"hosts": ["depot1.0450050k.lab"]},
         opnsense={"hosts": ["fw.0450050k.lab"]},
@@ -52,10 +53,15 @@ def test_host_in_several_groups_is_started_once_with_the_samba_image():
 
 def test_hosts_of_child_groups_count():
     inv = inventory(
-        proxmox_nodes={"children": ["pve_45"]},
+        linux={"children": ["pve_45"]},
         pve_45={"hosts": ["pve1.0450050k.lab"]},
     )
     assert [h.name for h in select_hosts(inv)] == ["pve1.0450050k.lab"]
+
+
+def test_a_host_reached_only_through_an_api_gets_no_container():
+    # a Proxmox node that base does not configure: the proxmox component speaks to its API
+    assert select_hosts(inventory(proxmox_nodes={"hosts": ["pve1.0450050k.lab"]})) == []
 
 
 def test_no_linux_host_gives_nothing():
