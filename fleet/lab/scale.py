@@ -104,7 +104,26 @@ def write_registry(project_root: Path, count: int) -> Path:
     region["addressing"]["supernet"] = SUPERNET
     text = "---\n" + yaml.safe_dump(region, sort_keys=False, allow_unicode=True)
     atomic_write(root / "region.yml", text)
+    for path in sorted((root / "sites").glob("*.yml")):
+        one_node(path)
     return root
+
+
+def one_node(path: Path) -> None:
+    """Fold a site's Proxmox nodes into its first one (capacity summed, every guest on it):
+    the PVE simulator models one node per site (docs/lab.md "The lab at scale")."""
+    site = yaml.safe_load(path.read_text(encoding="utf-8"))
+    nodes = (site.get("proxmox") or {}).get("nodes") or []
+    if len(nodes) < 2:
+        return
+    first = dict(nodes[0])
+    for key in ("cores", "memory_gb", "storage_gb"):
+        if key in first:
+            first[key] = sum(n.get(key, 0) for n in nodes)
+    site["proxmox"]["nodes"] = [first]
+    for guest in site.get("guests") or []:
+        guest["node"] = first["name"]
+    atomic_write(path, "---\n" + yaml.safe_dump(site, sort_keys=False, allow_unicode=True))
 
 
 def _check_count(count: int) -> None:

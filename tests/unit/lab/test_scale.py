@@ -98,3 +98,11 @@ def test_sampled_sites_get_encrypted_vault_files_the_runs_can_read(tmp_path):
     assert set(data) == {"samba_ad_admin_password", "samba_ad_service_account_passwords"}
     assert sorted(data["samba_ad_service_account_passwords"]) == ["svc-ldap-read", "svc-opsi-join"]
     assert load_registry(registry).site("0180051H")  # the registry still loads with it
+
+
+def test_a_sites_proxmox_nodes_are_folded_into_one(tmp_path):
+    registry = load_registry(scale.write_registry(tmp_path, 6))
+    lycee = registry.site("0180051H")  # two nodes in the sample
+    assert [n.name for n in lycee.proxmox.nodes] == ["pve1"]
+    assert lycee.proxmox.nodes[0].cores == 64
+    assert {g.node for g in lycee.guests} == {"pve1"}
