@@ -195,6 +195,7 @@ def plan(
     resources = client.get("cluster/resources")
     vms = {int(r["vmid"]): r for r in resources if r.get("type") in ("qemu", "lxc")}
     pools = {r.get("pool") for r in resources if r.get("type") == "pool"}
+    nodes = {r.get("node"): r.get("status") for r in resources if r.get("type") == "node"}
     outcome = Outcome()
     wanted = {int(g["vmid"]): g for g in guests}
     stale = []
@@ -219,7 +220,17 @@ def plan(
     for vmid, guest in sorted(wanted.items()):
         entry = vms.get(vmid)
         if entry is None:
-            outcome.changes.append(_create(guest))
+            if guest["node"] not in nodes:
+                problems.append(
+                    f"guest {guest['name']}: node {guest['node']} is not in the cluster "
+                    f"(nodes: {', '.join(sorted(n for n in nodes if n)) or 'none'})"
+                )
+            elif nodes[guest["node"]] != "online":
+                problems.append(
+                    f"guest {guest['name']}: node {guest['node']} is {nodes[guest['node']]}"
+                )
+            else:
+                outcome.changes.append(_create(guest))
             continue
         if entry.get("template") or (
             not values.managed_guest(entry) and entry.get("name") != guest["name"]

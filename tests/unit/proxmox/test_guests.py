@@ -145,3 +145,12 @@ def test_an_api_error_is_the_apis_message(pve):
     pve.faults("all:error=500:method=GET:path=/api2/json/cluster/resources")
     with pytest.raises(ApiError, match=r"GET cluster/resources: Internal Server Error"):
         engine.converge(pve.client(), TWO, allow_destroy=False, check=True)
+
+
+def test_a_guest_on_a_node_the_cluster_does_not_have_fails_the_plan(pve):
+    client = pve.client()
+    with pytest.raises(
+        engine.PlanError, match=r"guest dc1: node pve2 is not in the cluster \(nodes: pve1\)"
+    ):
+        engine.converge(client, [guest(node="pve2")], allow_destroy=False, check=True)
+    assert client.calls.to_dict() == {"reads": 1, "writes": 0, "polls": 0}
