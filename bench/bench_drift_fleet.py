@@ -117,7 +117,8 @@ def task_seconds(report: dict) -> dict:
 def drift_all(registry: str, parallel: int, accelerate: bool, plan: dict, tmp: Path) -> dict:
     report = tmp / f"drift{'-acc' if accelerate else ''}.json"
     html = REPO / f".fleet/scale/drift{'-acc' if accelerate else ''}.html"
-    args = ["--registry", registry, "--output", "json", "drift", "--all", "--parallel",
+    args = ["--registry", registry, "--output", "json", "drift", "--all", "--include-onboarding",
+            "--parallel",
             str(parallel), "--json-report", str(report), "--report", str(html),
             "--vault-password-file", plan["vault_password_file"]]  # fmt: skip
     if accelerate:

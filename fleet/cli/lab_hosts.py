@@ -122,7 +122,7 @@ Examples:
   fleet --output json lab up | jq '.hosts[].endpoint'
   ssh -F .fleet/lab/ssh_config <host FQDN>      # log in to a lab host
   fleet lab up --sites 180 --ssh-sites 3 --faults 10%   # the lab at fleet scale
-  fleet --registry .fleet/scale/registry drift --all --json-report drift.json
+  fleet --registry .fleet/scale/registry drift --all --include-onboarding --json-report d.json
 """,
 )
 @LAB_REGISTRY_OPTION
@@ -196,7 +196,8 @@ def up(
             registry = Path(plan.registry).relative_to(root)
             password = Path(plan.vault_password_file).relative_to(root)
             click.echo(
-                f"\nrun: fleet --registry {registry} drift --all --vault-password-file {password}"
+                f"\nrun: fleet --registry {registry} drift --all --include-onboarding "
+                f"--vault-password-file {password}"
             )
             return
         _table(statuses, "fleet lab")

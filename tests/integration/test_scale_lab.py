@@ -53,7 +53,10 @@ def test_lab_up_sites_writes_the_plan_and_a_valid_registry(scale_lab):
 
 def test_drift_all_fails_exactly_the_faulted_sites(scale_lab):
     registry = scale_lab.scale["registry"]
-    rc, data = scale_lab.fleet_json("--registry", registry, "drift", "--all", timeout=1200)
+    # the sample has sites in onboarding: checked too, so that every faulted site is in the run
+    rc, data = scale_lab.fleet_json(
+        "--registry", registry, "drift", "--all", "--include-onboarding", timeout=1200
+    )
     sites = {s["site"]: s for s in data["sites"]}
     assert len(sites) == SITES
     failed = {uai for uai, s in sites.items() if s["status"] in ("failed", "unreachable")}
