@@ -12,12 +12,17 @@ background, as the lab does. Figures go to bench/results/switches.json; nothing 
   simulator process; each planned from factory settings (the full remediation computed, nothing
   sent) with W parallel sessions: wall seconds, seconds per switch, the process's memory.
 
-    .venv/bin/python bench/bench_switches.py [--per-platform 5] [--workers 16]
+- `cli` (with --cli): `fleet deploy` (first) then `fleet plan` (no-op) of a switches-only lab
+  (the lab lycée's ProCurve and Cisco switches, one more Cisco switch on the collège) through
+  ansible-runner, in a throw-away lab project: seconds per run and per switch, Ansible included.
+
+    .venv/bin/python bench/bench_switches.py [--per-platform 5] [--workers 16] [--cli]
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -141,10 +146,47 @@ def fleet_plan(tmp: Path, all_intents: dict[str, dict], workers: int) -> dict[st
     }
 
 
+def cli(tmp: Path) -> dict[str, Any]:
+    import json
+
+    import yaml
+
+    sys.path.insert(0, str(PROJECT / "tests" / "integration"))
+    from conftest import LabProject
+    from test_switches_lab import switches_only
+
+    registry = tmp / "registry"
+    shutil.copytree(
+        PROJECT / "inventories/lab", registry, ignore=shutil.ignore_patterns("generated")
+    )
+    switches_only(registry)
+    count = sum(len(yaml.safe_load(p.read_text()).get("switches") or [])
+                for p in (registry / "sites").glob("*.yml"))  # fmt: skip
+    project = LabProject(tmp / "project")
+    up = project.fleet("--output", "json", "lab", "up", "--lab-registry", str(registry))
+    if up.returncode != 0:
+        raise SystemExit(up.stderr[-2000:])
+    out: dict[str, Any] = {"switches": count, "sites": 2, "parallel_sites": "default (cores)"}
+    try:
+        for label, command in (("first_deploy", ["deploy", "--yes"]), ("noop_plan", ["plan"]),
+                               ("noop_deploy", ["deploy", "--yes"])):  # fmt: skip
+            began = time.perf_counter()
+            done = project.fleet("--registry", str(registry), "--output", "json", command[0],
+                                 "--all", "--component", "switches", *command[1:])  # fmt: skip
+            seconds = time.perf_counter() - began
+            statuses = sorted({s["status"] for s in json.loads(done.stdout)["sites"]})
+            out[label] = {"seconds": round(seconds, 2), "per_switch_s": round(seconds / count, 2),
+                          "exit": done.returncode, "statuses": statuses}  # fmt: skip
+    finally:
+        project.fleet("lab", "down", timeout=300)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-platform", type=int, default=5)
     parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument("--cli", action="store_true", help="also time fleet deploy/plan on a lab")
     args = parser.parse_args(argv)
     all_intents = intents(PROJECT / "inventories" / "registry")
     with tempfile.TemporaryDirectory(prefix="bench-switches-") as name:
@@ -153,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
             "per_switch": per_switch(tmp, all_intents, args.per_platform),
             "fleet": fleet_plan(tmp, all_intents, args.workers),
         }
+        if args.cli:
+            results["cli"] = cli(tmp)
     path = write_results("switches", results)
     print(path)
     return 0
