@@ -173,6 +173,12 @@ def model_of(region: Any, switch: Any) -> str | None:
 def check_site(region: Any, site: Any, shown: str) -> list[Problem]:
     problems, add = _collector(shown)
     sw = region.switches
+    if site.switches and "mgmt" not in _vlan_names(region):
+        add(
+            "switches",
+            "switches need the mgmt VLAN in region.yml's addressing.vlans (their management address)",
+        )
+        return problems
     for i, switch in enumerate(site.switches):
         where = f"switches[{i}]"
         platform = switch.platform.value
