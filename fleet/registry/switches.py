@@ -18,7 +18,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fleet.errors import Problem
 
@@ -56,8 +56,19 @@ class PortProfile(_Strict):
 
 
 class Snmp(_Strict):
-    version: Literal["2c"] = "2c"  # the community itself is `switch_snmp_community` (vault)
+    # 2c: the community is `switch_snmp_community` (vault); 3: `user` with
+    # `switch_snmp_auth_password` and `switch_snmp_priv_password` (vault; SHA and AES)
+    version: Literal["2c", "3"] = "2c"
+    user: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")] | None = None
     contact: Annotated[str, Field(max_length=80, pattern=r'^[^"\n]*$')] = ""
+
+    @model_validator(mode="after")
+    def _user_for_v3(self) -> Snmp:
+        if self.version == "3" and not self.user:
+            raise ValueError("SNMP version 3 needs `user` (its keys go in the site's vault)")
+        if self.version == "2c" and self.user:
+            raise ValueError("`user` is for SNMP version 3; 2c uses the vault's community")
+        return self
 
 
 class SwitchRegion(_Strict):
@@ -265,6 +276,7 @@ def intent(region: Any, site: Any, switch: Any, networks: dict[str, Any], gatewa
         if snmp is None
         else {
             "version": snmp.version,
+            "user": snmp.user,
             "contact": snmp.contact,
             "location": ascii_text(site.name),
         },  # fmt: skip
