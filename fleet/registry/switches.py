@@ -29,7 +29,6 @@ MODEL_NAME = r"^[a-z0-9][a-z0-9._-]{0,47}$"
 RANGE = r"^[0-9]{1,4}(-[0-9]{1,4})?$"
 # How each platform names port N (a model may say otherwise: `interface`).
 DEFAULT_INTERFACE = {"hp_procurve": "{port}", "cisco_ios": "GigabitEthernet1/0/{port}"}
-SNMP_SECRET_VAR = "switch_snmp_community"  # in the site's vault
 
 
 class _Strict(BaseModel):
