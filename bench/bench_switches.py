@@ -8,16 +8,22 @@ background, as the lab does. Figures go to bench/results/switches.json; nothing 
 - `per_switch`: N switches of each platform (ProCurve, Cisco IOS; 52 ports, the registry's
   default layout) deployed from factory settings, then planned again (no-op): seconds each,
   lines sent, and the re-read included in the deploy.
-- `fleet`: every switch of the sample registry's 180 sites (inventories/registry) served by one
+- `fleet`: every switch of the sample registry's 180 sites (inventories/registry: 404
+  ProCurve) plus a Cisco IOS switch on 100 of them (about 500, both platforms), served by one
   simulator process; each planned from factory settings (the full remediation computed, nothing
   sent) with W parallel sessions: wall seconds, seconds per switch, the process's memory.
 
-    .venv/bin/python bench/bench_switches.py [--per-platform 5] [--workers 16]
+- `cli` (with --cli): `fleet deploy` (first) then `fleet plan` (no-op) of a switches-only lab
+  (the lab lycée's ProCurve and Cisco switches, one more Cisco switch on the collège) through
+  ansible-runner, in a throw-away lab project: seconds per run and per switch, Ansible included.
+
+    .venv/bin/python bench/bench_switches.py [--per-platform 5] [--workers 16] [--cli]
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -43,6 +49,21 @@ def intents(registry_dir: Path) -> dict[str, dict[str, Any]]:
     registry = load_registry(registry_dir)
     inv = inventory.build(registry)
     return {h: v["switch_intent"] for h, v in sorted(inv.hostvars.items()) if "switch_intent" in v}
+
+
+def with_cisco(all_intents: dict[str, dict], sites: int) -> dict[str, dict]:
+    """The registry's switches plus a Cisco IOS building switch on the first `sites` sites
+    (the sample registry's are all ProCurve): about 500 switches, both platforms."""
+    out = dict(all_intents)
+    seen: list[str] = []
+    for host, data in all_intents.items():
+        site = host.split(".", 1)[1]
+        if site in seen or len(seen) >= sites:
+            continue
+        seen.append(site)
+        out[f"sw-ios.{site}"] = {**data, "hostname": "sw-ios", "platform": "cisco_ios",
+                                 "interface": "GigabitEthernet1/0/{port}"}  # fmt: skip
+    return dict(sorted(out.items()))
 
 
 def target(doc: dict, device: dict, timeout: float = 60.0) -> Target:
@@ -141,18 +162,63 @@ def fleet_plan(tmp: Path, all_intents: dict[str, dict], workers: int) -> dict[st
     }
 
 
+def cli(tmp: Path) -> dict[str, Any]:
+    import json
+
+    import yaml
+
+    sys.path.insert(0, str(PROJECT / "tests" / "integration"))
+    from conftest import LabProject
+    from test_switches_lab import switches_only
+
+    registry = tmp / "registry"
+    shutil.copytree(
+        PROJECT / "inventories/lab", registry, ignore=shutil.ignore_patterns("generated")
+    )
+    switches_only(registry)
+    count = sum(len(yaml.safe_load(p.read_text()).get("switches") or [])
+                for p in (registry / "sites").glob("*.yml"))  # fmt: skip
+    project = LabProject(tmp / "project")
+    up = project.fleet("--output", "json", "lab", "up", "--lab-registry", str(registry))
+    if up.returncode != 0:
+        raise SystemExit(up.stderr[-2000:])
+    out: dict[str, Any] = {"switches": count, "sites": 2, "parallel_sites": "default (cores)"}
+    try:
+        for label, command in (("first_deploy", ["deploy", "--yes"]), ("noop_plan", ["plan"]),
+                               ("noop_deploy", ["deploy", "--yes"])):  # fmt: skip
+            began = time.perf_counter()
+            done = project.fleet("--registry", str(registry), "--output", "json", command[0],
+                                 "--all", "--component", "switches", *command[1:])  # fmt: skip
+            seconds = time.perf_counter() - began
+            statuses = sorted({s["status"] for s in json.loads(done.stdout)["sites"]})
+            out[label] = {"seconds": round(seconds, 2), "per_switch_s": round(seconds / count, 2),
+                          "exit": done.returncode, "statuses": statuses}  # fmt: skip
+    finally:
+        project.fleet("lab", "down", timeout=300)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-platform", type=int, default=5)
     parser.add_argument("--workers", type=int, default=16)
+    parser.add_argument(
+        "--cisco-sites",
+        type=int,
+        default=100,
+        help="add a Cisco IOS switch to this many sites for the fleet part",
+    )
+    parser.add_argument("--cli", action="store_true", help="also time fleet deploy/plan on a lab")
     args = parser.parse_args(argv)
     all_intents = intents(PROJECT / "inventories" / "registry")
     with tempfile.TemporaryDirectory(prefix="bench-switches-") as name:
         tmp = Path(name)
         results = {
             "per_switch": per_switch(tmp, all_intents, args.per_platform),
-            "fleet": fleet_plan(tmp, all_intents, args.workers),
+            "fleet": fleet_plan(tmp, with_cisco(all_intents, args.cisco_sites), args.workers),
         }
+        if args.cli:
+            results["cli"] = cli(tmp)
     path = write_results("switches", results)
     print(path)
     return 0

@@ -27,7 +27,7 @@ Examples:
 """,
 )
 @click.argument("site")
-@click.argument("name")
+@click.argument("name", metavar="SWITCH")
 def render(site: str, name: str) -> None:
     """The managed part of SWITCH's configuration as the registry implies it (the SNMP
     community, a vault secret, shows as ********)."""

@@ -18,6 +18,19 @@ from typing import Any
 from fleet.paths import Paths
 
 VERSION = 2
+# The cache holds pickled models: a change of their code (a new field) must miss, not unpickle
+# an object of the old shape. The stamp covers the modules that define registry models.
+MODEL_MODULES = ("models.py", "enums.py", "opnsense.py", "switches.py")
+
+
+def _code_stamp() -> str:
+    digest = hashlib.blake2b(digest_size=8)
+    for name in MODEL_MODULES:
+        try:
+            digest.update(Path(__file__).with_name(name).read_bytes())
+        except OSError:
+            digest.update(name.encode())
+    return f"{VERSION}-{digest.hexdigest()}"
 
 
 class ParseCache:
@@ -30,7 +43,7 @@ class ParseCache:
         try:
             with open(self.path, "rb") as handle:
                 version, entries = pickle.load(handle)
-            if version == VERSION:
+            if version == _code_stamp():
                 self.entries = entries
         except Exception:  # noqa: BLE001 - any unreadable cache is just a miss
             self.entries = {}
@@ -62,7 +75,7 @@ class ParseCache:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
             with open(tmp, "wb") as handle:
-                pickle.dump((VERSION, self.entries), handle, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((_code_stamp(), self.entries), handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self.path)
         except OSError:
             pass

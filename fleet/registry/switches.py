@@ -18,7 +18,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fleet.errors import Problem
 
@@ -29,7 +29,6 @@ MODEL_NAME = r"^[a-z0-9][a-z0-9._-]{0,47}$"
 RANGE = r"^[0-9]{1,4}(-[0-9]{1,4})?$"
 # How each platform names port N (a model may say otherwise: `interface`).
 DEFAULT_INTERFACE = {"hp_procurve": "{port}", "cisco_ios": "GigabitEthernet1/0/{port}"}
-SNMP_SECRET_VAR = "switch_snmp_community"  # in the site's vault
 
 
 class _Strict(BaseModel):
@@ -56,8 +55,19 @@ class PortProfile(_Strict):
 
 
 class Snmp(_Strict):
-    version: Literal["2c"] = "2c"  # the community itself is `switch_snmp_community` (vault)
+    # 2c: the community is `switch_snmp_community` (vault); 3: `user` with
+    # `switch_snmp_auth_password` and `switch_snmp_priv_password` (vault; SHA and AES)
+    version: Literal["2c", "3"] = "2c"
+    user: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,31}$")] | None = None
     contact: Annotated[str, Field(max_length=80, pattern=r'^[^"\n]*$')] = ""
+
+    @model_validator(mode="after")
+    def _user_for_v3(self) -> Snmp:
+        if self.version == "3" and not self.user:
+            raise ValueError("SNMP version 3 needs `user` (its keys go in the site's vault)")
+        if self.version == "2c" and self.user:
+            raise ValueError("`user` is for SNMP version 3; 2c uses the vault's community")
+        return self
 
 
 class SwitchRegion(_Strict):
@@ -173,6 +183,12 @@ def model_of(region: Any, switch: Any) -> str | None:
 def check_site(region: Any, site: Any, shown: str) -> list[Problem]:
     problems, add = _collector(shown)
     sw = region.switches
+    if site.switches and "mgmt" not in _vlan_names(region):
+        add(
+            "switches",
+            "switches need the mgmt VLAN in region.yml's addressing.vlans (their management address)",
+        )
+        return problems
     for i, switch in enumerate(site.switches):
         where = f"switches[{i}]"
         platform = switch.platform.value
@@ -259,6 +275,7 @@ def intent(region: Any, site: Any, switch: Any, networks: dict[str, Any], gatewa
         if snmp is None
         else {
             "version": snmp.version,
+            "user": snmp.user,
             "contact": snmp.contact,
             "location": ascii_text(site.name),
         },  # fmt: skip

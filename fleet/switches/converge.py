@@ -12,11 +12,11 @@ from typing import Any
 
 try:  # under Ansible (plugins/module_utils symlinks)
     from ansible.module_utils.fleet_switch_remediation import mask, remediate
-    from ansible.module_utils.fleet_switch_render import render
+    from ansible.module_utils.fleet_switch_render import render, write_only
     from ansible.module_utils.fleet_switch_session import Session, SwitchError, Target
 except ImportError:
     from fleet.switches.remediation import mask, remediate
-    from fleet.switches.render import render
+    from fleet.switches.render import render, write_only
     from fleet.switches.session import Session, SwitchError, Target
 
 
@@ -42,6 +42,14 @@ def converge(target: Target, intent: dict[str, Any], template_dir: str,
     """Raises SwitchError naming the switch (and the refused line)."""
     hidden = [v for v in [*secrets.values(), target.password, target.secret] if v]
     intended = render(intent, template_dir, secrets)
+    try:
+        return _run(target, intent, intended, secrets, hidden, check_mode, save)
+    except SwitchError as exc:  # a refused line may carry a key the device never shows back
+        raise SwitchError(mask(str(exc), hidden)) from None
+
+
+def _run(target: Target, intent: dict[str, Any], intended: str, secrets: dict[str, str],
+         hidden: list[str], check_mode: bool, save: bool) -> Outcome:  # fmt: skip
     platform = intent["platform"]
     with Session(target) as session:
         running = session.running()
@@ -50,7 +58,9 @@ def converge(target: Target, intent: dict[str, Any], template_dir: str,
         unmanaged = [mask(line, hidden) for line in plan.unmanaged]
         if check_mode or not plan.lines:
             return Outcome(bool(plan.lines), lines, unmanaged, mask(running, hidden), hidden)
-        session.configure(plan.lines)
+        substitute = write_only(intent, secrets)
+        sent = [out for line in plan.lines for out in substitute.get(line.strip(), [line])]
+        session.configure(sent)
         after = session.running()
         left = remediate(platform, after, intended)
         if left.lines:

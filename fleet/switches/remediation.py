@@ -27,6 +27,7 @@ MANAGED: dict[str, dict[str, str | None]] = {
         r"^ntp (unicast|enable|server \S+( iburst)?)$": None,
         r"^logging \S+$": None,
         r"^snmp-server (community|contact|location) ": None,
+        r'^snmpv3 (enable|user "[^"]+"|group \S+ user "[^"]+" sec-model ver3)$': None,
         r"^vlan \d+$": r"^(name |ip address \S+ \S+$)",
         r"^interface \S+$": r"^(name |untagged vlan \d+$|tagged vlan \d+$)",
     },
@@ -36,6 +37,7 @@ MANAGED: dict[str, dict[str, str | None]] = {
         r"^ntp server \S+$": None,
         r"^logging host \S+$": None,
         r"^snmp-server (community|contact|location) ": None,
+        r"^snmp-server group \S+ v3 priv$": None,
         r"^vlan \d+$": r"^name ",
         r"^interface Vlan\d+$": r"^ip address \S+ \S+$",
         r"^interface \S*Ethernet\S+$": (

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 MASK = "********"
-SECRET_KEYS = ("snmp_community",)
+SECRET_KEYS = ("snmp_community", "snmp_auth_password", "snmp_priv_password")
 
 
 class RenderError(ValueError):
@@ -56,6 +56,31 @@ def expand_ports(intent: dict[str, Any]) -> list[dict[str, Any]]:
     return ports
 
 
+def write_only(
+    intent: dict[str, Any], secrets: dict[str, str] | None = None
+) -> dict[str, list[str]]:
+    """Lines the switch never shows back as they were sent (an SNMPv3 user's keys): the line as
+    the running configuration shows it → the lines to send instead. The intended configuration
+    holds the shown form, so the comparison is stable; the keys themselves cannot be compared
+    (a changed key is sent again only when the user is missing)."""
+    snmp = intent.get("snmp") or {}
+    if snmp.get("version") != "3":
+        return {}
+    keys = {k: (secrets or {}).get(k) or MASK for k in SECRET_KEYS}
+    user, auth, priv = snmp["user"], keys["snmp_auth_password"], keys["snmp_priv_password"]
+    if intent["platform"] == "hp_procurve":
+        return {
+            f'snmpv3 user "{user}"': [f'snmpv3 user "{user}" auth sha "{auth}" priv aes "{priv}"']
+        }
+    group = f"snmp-server group {GROUP} v3 priv"
+    return {
+        group: [group, f"snmp-server user {user} {GROUP} v3 auth sha {auth} priv aes 128 {priv}"]
+    }
+
+
+GROUP = "FLEET"  # the SNMPv3 group fleet's users belong to (IOS)
+
+
 def render(
     intent: dict[str, Any],
     template_dir: str | Path,
@@ -82,7 +107,8 @@ def render(
     used = sorted({p["untagged"] for p in ports if p["untagged"]} |
                   {v for p in ports for v in p["tagged"]})  # fmt: skip
     try:
-        text = template.render(**intent, expanded=ports, used_vlans=used, **secrets)
+        text = template.render(**intent, expanded=ports, used_vlans=used, snmp_group=GROUP,
+                               **secrets)  # fmt: skip
     except jinja2.UndefinedError as exc:
         raise RenderError(f"template {platform}.j2: {exc}") from exc
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"

@@ -25,6 +25,8 @@ options:
   enable_secret: {type: str, no_log: true, description: The enable secret, when the login lands in user EXEC.}
   credentials_file: {type: path, description: 'JSON with username, password and optionally snmp_community (the lab).'}
   snmp_community: {type: str, no_log: true, description: The SNMP community (the site's vault).}
+  snmp_auth_password: {type: str, no_log: true, description: The SNMPv3 user's authentication key (the site's vault).}
+  snmp_priv_password: {type: str, no_log: true, description: The SNMPv3 user's privacy key (the site's vault).}
   known_hosts: {type: path, description: known_hosts file to check the host key against (default the controller's own).}
   timeout: {type: float, default: 20, description: Seconds for connecting and for each answer.}
   save: {type: bool, default: true, description: Save the configuration (write memory) after a change.}
@@ -59,6 +61,8 @@ def main() -> None:
             "enable_secret": {"type": "str", "no_log": True},
             "credentials_file": {"type": "path"},
             "snmp_community": {"type": "str", "no_log": True},
+            "snmp_auth_password": {"type": "str", "no_log": True},
+            "snmp_priv_password": {"type": "str", "no_log": True},
             "known_hosts": {"type": "path"},
             "timeout": {"type": "float", "default": 20},
             "save": {"type": "bool", "default": True},
@@ -77,17 +81,19 @@ def main() -> None:
             module.fail_json(msg=f"credentials file {p['credentials_file']}: {exc}")
     username = p["username"] or creds.get("username")
     password = p["password"] or creds.get("password")
-    community = p["snmp_community"] or creds.get("snmp_community")
+    snmp = {key: p[key] or creds.get(key) or ""
+            for key in ("snmp_community", "snmp_auth_password", "snmp_priv_password")}  # fmt: skip
     name = p["intent"].get("hostname", p["host"])
     if not username or not password:
         module.fail_json(
             msg=f"switch {name}: no login (switch_username/switch_password in the site's vault)"
         )
-    if p["intent"].get("snmp") and not community:
-        module.fail_json(
-            msg=f"switch {name}: no SNMP community (switch_snmp_community in the site's vault)"
-        )
-    for secret in (password, community):
+    version = (p["intent"].get("snmp") or {}).get("version")
+    needed = {"2c": ["snmp_community"], "3": ["snmp_auth_password", "snmp_priv_password"]}
+    missing = [f"switch_{k}" for k in needed.get(version, []) if not snmp[k]]
+    if missing:
+        module.fail_json(msg=f"switch {name}: {', '.join(missing)} missing from the site's vault")
+    for secret in (password, *snmp.values()):
         if secret:
             module.no_log_values.add(secret)
     target = Target(
@@ -106,7 +112,7 @@ def main() -> None:
             target,
             p["intent"],
             p["template_dir"],
-            {"snmp_community": community or ""},
+            snmp,
             module.check_mode,
             save=p["save"],
         )

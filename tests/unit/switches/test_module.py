@@ -75,3 +75,27 @@ def test_a_wrong_password_fails_naming_the_switch(switches, tmp_path):
         out["msg"].startswith("switch sw-test (127.0.0.1:")
         and "authentication failed" in out["msg"]
     )
+
+
+def test_an_snmpv3_user_converges_and_its_keys_stay_secret(switches, tmp_path):
+    sim = switches(["sw@hp_procurve/12"])
+    d = sim.device("sw")
+    snmp = {"version": "3", "user": "monitor", "contact": "noc", "location": "test"}
+    args = {"intent": intent("hp_procurve", snmp=snmp),
+            "template_dir": str(PROJECT / "templates/switches"), "host": d["host"],
+            "port": d["port"], "username": d["username"], "password": d["password"],
+            "snmp_auth_password": "vault-auth-k3y", "snmp_priv_password": "vault-priv-k3y",
+            "known_hosts": sim.doc["known_hosts"], "timeout": 10}  # fmt: skip
+    missing = ansible({**args, "snmp_priv_password": ""}, tmp_path)["result"]
+    assert (
+        missing["failed"]
+        and "switch_snmp_priv_password missing from the site's vault" in missing["msg"]
+    )
+    first = ansible(args, tmp_path)
+    assert (
+        first["result"]["changed"] is True and 'snmpv3 user "monitor"' in first["result"]["lines"]
+    )
+    second = ansible(args, tmp_path)
+    assert second["result"]["changed"] is False
+    for run in (first, second):
+        assert "vault-auth-k3y" not in run["raw"] and "vault-priv-k3y" not in run["raw"]

@@ -65,6 +65,15 @@ def test_bad_switch_input_names_file_and_field(tmp_path, file, old, new, field, 
     assert found[0].file.endswith(file) and message in found[0].message, str(found[0])
 
 
+def test_switches_need_the_mgmt_vlan(tmp_path):
+    registry = registry_with(tmp_path, REGION, "{name: mgmt, id: 10,", "{name: mgmnt, id: 10,")
+    _, problems = read_registry(registry)
+    found = [p for p in problems if p.field == "switches"]
+    assert (
+        found and found[0].file.endswith(SITE) and "switches need the mgmt VLAN" in found[0].message
+    )
+
+
 def test_the_cli_exits_3_and_writes_nothing(tmp_path):
     registry = registry_with(tmp_path, SITE, '"27-28": proxmox', '"27-60": proxmox')
     out = tmp_path / "generated"

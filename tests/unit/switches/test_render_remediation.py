@@ -10,7 +10,7 @@ import pytest
 
 from fleet.lab.sim.switches.device import CommandError, Switch
 from fleet.switches.remediation import mask, remediate
-from fleet.switches.render import MASK, RenderError, render
+from fleet.switches.render import MASK, RenderError, render, write_only
 from tests.unit.switches.intents import INTENTS, SECRETS, intent
 
 PROJECT = Path(__file__).resolve().parents[3]
@@ -147,3 +147,40 @@ def test_mask_hides_every_secret():
         mask('snmp-server community "abc" operator', ["abc"])
         == 'snmp-server community "********" operator'
     )
+
+
+V3 = {"version": "3", "user": "monitor", "contact": "noc@example.org", "location": "Lycee de test"}
+V3_KEYS = {"snmp_auth_password": "auth-k3y-secret", "snmp_priv_password": "priv-k3y-secret"}
+V3_SHOWN = {
+    "hp_procurve": ["snmpv3 enable", 'snmpv3 user "monitor"',
+                    'snmpv3 group operatorauth user "monitor" sec-model ver3'],
+    "cisco_ios": ["snmp-server group FLEET v3 priv"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_an_snmpv3_user_is_sent_with_its_keys_and_compared_without(platform):
+    device, _ = _converged(platform)
+    data = intent(platform, snmp=V3)
+    intended = render(data, TEMPLATES, V3_KEYS)
+    assert "auth-k3y-secret" not in intended  # the form the switch shows
+    plan = remediate(platform, device.show_running(), intended)
+    stripped = [line.strip() for line in plan.lines]
+    for line in V3_SHOWN[platform]:
+        assert line in stripped
+    substitute = write_only(data, V3_KEYS)
+    sent = [out for line in plan.lines for out in substitute.get(line.strip(), [line])]
+    assert any("auth-k3y-secret" in line and "priv-k3y-secret" in line for line in sent)
+    apply(device, sent)
+    running = device.show_running()
+    assert "k3y-secret" not in running
+    assert remediate(platform, running, intended).lines == []  # no perpetual diff
+
+
+def test_snmpv3_needs_a_user():
+    from pydantic import ValidationError
+
+    from fleet.registry.switches import Snmp
+
+    with pytest.raises(ValidationError, match="SNMP version 3 needs `user`"):
+        Snmp(version="3")

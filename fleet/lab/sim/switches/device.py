@@ -255,6 +255,8 @@ class Switch:
         (r'^snmp-server community "[^"]+" (operator|manager)( unrestricted)?$', None),
         (r'^snmp-server contact "[^"]*"$', "snmp-server contact "),
         (r'^snmp-server location "[^"]*"$', "snmp-server location "),
+        (r"^snmpv3 enable$", None),
+        (r'^snmpv3 group \S+ user "[^"]+" sec-model ver3$', None),
         (r"^console idle-timeout \d+$", "console idle-timeout "),
         (r"^password manager$", None),
         (r"^spanning-tree$", None),
@@ -266,6 +268,7 @@ class Switch:
         (r"^snmp-server community \S+ (RO|RW)$", None),
         (r"^snmp-server contact .+$", "snmp-server contact "),
         (r"^snmp-server location .+$", "snmp-server location "),
+        (r"^snmp-server group \S+ v3 priv$", None),
         (r"^service timestamps (log|debug) datetime msec$", None),
         (r"^no ip domain-lookup$", None),
         (r"^spanning-tree mode (pvst|rapid-pvst|mst)$", "spanning-tree mode "),
@@ -343,6 +346,15 @@ class Switch:
         if words[0] == "hostname" and len(words) > 1:
             cfg["hostname"] = unquote(line[9:])
             return None
+        match = re.match(
+            r'^(no )?snmpv3 user "([^"]+)"( auth sha "[^"]+" priv aes "[^"]+")?$', line
+        )
+        if match and (match.group(1) or match.group(3)):
+            shown = f'snmpv3 user "{match.group(2)}"'  # the keys are never shown
+            cfg["globals"] = [g for g in cfg["globals"] if g != shown]
+            if not match.group(1):
+                cfg["globals"].append(shown)
+            return context
         match = re.match(r"^(no )?vlan (\d+)$", line)
         if match:
             vid = int(match.group(2))
@@ -452,6 +464,8 @@ class Switch:
         if words[0] == "hostname" and len(words) == 2:
             cfg["hostname"] = words[1]
             return None
+        if re.match(r"^(no )?snmp-server user \S+ \S+ v3( auth sha \S+ priv aes 128 \S+)?$", line):
+            return context  # IOS keeps v3 users out of the running configuration
         match = re.match(r"^(no )?vlan (\d+)$", line)
         if match:
             vid = int(match.group(2))

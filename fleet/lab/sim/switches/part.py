@@ -66,7 +66,10 @@ class SwitchSimulator(Simulator):
             sim_dir(root) / KIND / "state",
             names=specs,
             listen=first_address(root),
-            port=0,  # a free port per switch: never 22, never a silent clash
+            # every switch on the checkout's first address, a free port each: never 22, never a
+            # silent clash, and 400 switches stay inside the checkout's own block
+            port=0,
+            layout="port",
             seed=int(ctx.options.get("seed", 0)),
         )
         overlay = {}
