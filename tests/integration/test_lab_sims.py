@@ -106,7 +106,9 @@ def test_lab_up_serves_every_site_with_tls_and_recorded_credentials_and_down_sto
             assert doc is not None, f"no {kind} simulator recorded"
             ready = part.run_dir(project) / f"{kind}.json"
             assert stat.S_IMODE(ready.stat().st_mode) == 0o600  # it holds the credentials
-            assert sorted(d["name"] for d in doc["devices"]) == sites
+            # one device per site, and the kind's regional devices (the opsi master)
+            expected = sorted([*sites, *part.EXTRA_DEVICES.get(kind, ())])
+            assert sorted(d["name"] for d in doc["devices"]) == expected
             for device in doc["devices"]:
                 assert call(kind, device, doc["ca"])
             # the overlay carries where each API is and its CA, never a credential
@@ -130,7 +132,9 @@ def test_lab_up_serves_every_site_with_tls_and_recorded_credentials_and_down_sto
         listed = json.loads(status.stdout)["hosts"]
         for kind in KINDS:
             rows = [s for s in listed if s["part"] == f"sim_{kind}"]
-            assert sorted(s["site"] for s in rows) == sites
+            assert sorted(s["site"] for s in rows) == sorted(
+                [*sites, *part.EXTRA_DEVICES.get(kind, ())]
+            )
             assert all(s["state"] == "running" and s["healthy"] for s in rows)
         assert sim_processes(project)
     finally:
