@@ -8,7 +8,8 @@ onboarding lab test of the default set. On the way it proves: a firewall API fai
 `network` (simulator fault on writes) stops the onboarding with exit 1 naming the stage and
 what to run next; the fault cleared, the rerun continues at `network` (preflight is not run
 again); `--status` before and after; verify is read-only (the simulator's persisted state is
-byte-identical before and after) and names exactly the check a removed firewall rule breaks.
+byte-identical before and after) and names exactly the check a removed firewall rule breaks;
+Ctrl-C during a stage exits 130 and the rerun resumes at that stage.
 The full lycée (Linux hosts, Samba AD, kill -9 during `directory`, a stopped DC) is in
 test_onboard_lycee_lab.py (slow).
 """
@@ -19,6 +20,9 @@ import hashlib
 import json
 import secrets
 import shutil
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -199,3 +203,38 @@ def test_verify_is_read_only_and_names_exactly_the_broken_check(lab):
     ]
     failing = next(c for c in site["checks"] if c["status"] == "failed")
     assert "pedago-egress-web" in failing["evidence"]
+
+
+def test_ctrl_c_during_a_stage_exits_130_and_the_rerun_resumes_there(lab):
+    """SIGINT (Ctrl-C) while `network` runs: fleet stops at a task boundary, exit 130, the stage
+    is `interrupted`; the next `fleet onboard` resumes at `network` and finishes."""
+    if status(lab)["verify"] != "done":
+        pytest.skip("needs the onboarded lycée of the first test")
+    faults(lab, f"dev={UAI}:latency=1500ms")  # every API call slow: the stage lasts a while
+    try:
+        log = lab.root / "ctrl-c.log"
+        with open(log, "w") as stderr:
+            proc = lab.popen_fleet("-v", "--registry", str(lab.registry), "--output", "json",
+                                   "onboard", UAI, "--yes", "--from-stage", "network",
+                                   "--vault-password-file", str(lab.password_file),
+                                   stdout=subprocess.PIPE, stderr=stderr)  # fmt: skip
+            deadline = time.monotonic() + 300
+            while "network: task" not in log.read_text():
+                assert proc.poll() is None, log.read_text()[-3000:]
+                assert time.monotonic() < deadline, log.read_text()[-3000:]
+                time.sleep(0.5)
+            proc.send_signal(signal.SIGINT)
+            out, _ = proc.communicate(timeout=300)
+    finally:
+        faults(lab, "")
+    assert proc.returncode == 130, log.read_text()[-3000:]
+    doc = json.loads(out)
+    assert stage_states(doc)["network"] == "interrupted"
+    assert f"`fleet onboard {UAI}` resumes at network" in doc["next"]
+    assert status(lab)["network"] == "interrupted"
+
+    code, doc, err = onboard(lab)
+    assert code == 0, err
+    states = stage_states(doc)
+    assert states["preflight"] == "done_earlier" and states["network"] == "done"
+    assert states["verify"] == "done"
