@@ -83,8 +83,11 @@ COMPONENTS: list[Component] = [
         hosts=("proxmox_nodes",),
         roles=("proxmox_node", "proxmox_guests"),
         registry=("proxmox", "guests"),
+        implemented=True,
+        connection="local",  # the PVE API from the controller; the nodes' SSH is base's
         lab_simulator="pve",
         molecule=("proxmox_node", "proxmox_guests"),
+        summary="fleet.proxmox.summary:nodes",
     ),
     Component(
         name="base",
@@ -114,8 +117,11 @@ COMPONENTS: list[Component] = [
         hosts=("guest:opsi_depot",),
         roles=("opsi_depot",),
         registry=("opsi",),
+        implemented=True,
         lab_simulator="opsi",
+        lab_image="samba",  # the depot's Samba file share (smbd, unmasked by the role)
         molecule=("opsi_depot",),
+        summary="fleet.opsi.summary:catalogue",
     ),
     Component(
         name="switches",
@@ -124,9 +130,11 @@ COMPONENTS: list[Component] = [
         hosts=("switches",),
         roles=("switch_config",),
         registry=("switches",),
+        implemented=True,
         connection="local",
         lab_simulator="switches",
         molecule=("switch_config",),
+        summary="fleet.switches.summary:switches",
     ),
 ]
 

@@ -25,7 +25,7 @@ import orjson
 
 from fleet import components
 from fleet.errors import FleetError
-from fleet.registry import Registry, opnsense
+from fleet.registry import Registry, opnsense, proxmox, switches
 from fleet.registry.models import Site
 
 HEADER = (
@@ -145,37 +145,12 @@ def add_site(inv: Inventory, registry: Registry, site: Site) -> None:
     templates = registry.region.guest_templates
     nodes = site.proxmox.nodes if site.proxmox else []
     for node in nodes:
-        guests = []
-        for guest in site.guests:
-            if guest.node != node.name:
-                continue
-            template = templates[guest.template]
-            vlan = guest.vlan or template.vlan
-            guests.append(
-                {
-                    "name": guest.name,
-                    "fqdn": registry.fqdn(uai, guest.name),
-                    "vmid": registry.vlans[vlan].id * 100 + guest.host,
-                    "template": guest.template,
-                    "cores": template.cores,
-                    "memory_mb": template.memory_gb * 1024,
-                    "disk_gb": template.disk_gb,
-                    "vlan": vlan,
-                    "vlan_id": registry.vlans[vlan].id,
-                    "address": f"{_addr(nets[vlan], guest.host)}/{nets[vlan].prefixlen}",
-                    "gateway": common["fleet_networks"][vlan]["gateway"],
-                }
-            )
         add(
             node.name,
             "mgmt",
             node.host,
             components.host_tags("proxmox_nodes"),
-            proxmox_node_name=node.name,
-            proxmox_node_cores=node.cores,
-            proxmox_node_memory_gb=node.memory_gb,
-            proxmox_node_storage_gb=node.storage_gb,
-            proxmox_guests=guests,
+            **proxmox.node_vars(registry, site, node),
         )
 
     for guest in site.guests:
@@ -184,7 +159,9 @@ def add_site(inv: Inventory, registry: Registry, site: Site) -> None:
         extra: dict[str, Any] = {
             "fleet_guest_template": guest.template,
             "fleet_guest_node": registry.fqdn(uai, guest.node),
-            "fleet_guest_vmid": registry.vlans[vlan].id * 100 + guest.host,
+            "fleet_guest_vmid": proxmox.guest_vmid(
+                registry.vmids, uai, guest, registry.vlans[vlan].id
+            ),
         }
         groups = [GUESTS_GROUP]
         if guest.template not in claimed:
@@ -201,6 +178,7 @@ def add_site(inv: Inventory, registry: Registry, site: Site) -> None:
                     },
                 }
             )
+            extra.update(opsi_depot_vars(registry, uai))
         tags = components.host_tags("guests", guest.template)
         add(guest.name, vlan, guest.host, tags, *groups, **extra)
 
@@ -212,6 +190,10 @@ def add_site(inv: Inventory, registry: Registry, site: Site) -> None:
             components.host_tags("switches"),
             **LOCAL,
             switch_platform=switch.platform.value,
+            switch_intent=switches.intent(
+                registry.region, site, switch, nets, gateway_host,
+                site.overrides.model_dump(exclude_none=True),
+            ),  # fmt: skip
         )
 
 
@@ -242,7 +224,27 @@ def build(
     for hostname, extra in (overlay or {}).items():
         if hostname in inv.hostvars:
             inv.hostvars[hostname] = {**inv.hostvars[hostname], **extra}
+    _set_aside_excluded(inv)
     return inv
+
+
+EXCLUDED_VAR = "fleet_excluded"  # an overlay host var: why no play may target this host
+
+
+def _set_aside_excluded(inv: Inventory) -> None:
+    """Hosts the overlay excludes (the lab at scale runs SSH hosts for a sample of its sites)
+    leave the groups of the components that reach them over SSH for `fleet_excluded`, so no
+    such play targets them (an API component, e.g. proxmox through the PVE API, keeps them);
+    each keeps the groups it left in `fleet_excluded_groups`, for the reports."""
+    ssh_groups = {c.group for c in components.table() if c.connection == "ssh"}
+    for name, hostvars in inv.hostvars.items():
+        if not hostvars.get(EXCLUDED_VAR):
+            continue
+        left = sorted(g for g in ssh_groups if name in inv.groups.get(g, {}).get("hosts", ()))
+        for group in left:
+            inv.groups[group]["hosts"].discard(name)
+        hostvars["fleet_excluded_groups"] = left
+        inv.group(EXCLUDED_VAR)["hosts"].add(name)
 
 
 def to_list_format(inv: Inventory) -> dict[str, Any]:
@@ -314,6 +316,8 @@ class SiteInventory:
     files: dict[str, str]  # file name → text, as in inventories/generated/
     hosts: list[str]
     groups: dict[str, list[str]]  # group → its hosts (direct members)
+    # group → why its hosts on this site are left out of the run (the overlay excluded them)
+    excluded: dict[str, str] = field(default_factory=dict)
 
 
 def region_file(registry: Registry) -> str:
@@ -326,7 +330,13 @@ def site_files(registry: Registry, uai: str, overlay: dict | None = None) -> Sit
     inv = build(registry, [uai], overlay)
     files = {REGION_FILE: region_file(registry), site_file_name(uai): _site_text(inv)}
     groups = {name: sorted(g["hosts"]) for name, g in sorted(inv.groups.items()) if g["hosts"]}
-    return SiteInventory(uai=uai, files=files, hosts=sorted(inv.hostvars), groups=groups)
+    excluded: dict[str, str] = {}
+    for name in groups.get(EXCLUDED_VAR, []):
+        for group in inv.hostvars[name]["fleet_excluded_groups"]:
+            excluded.setdefault(group, str(inv.hostvars[name][EXCLUDED_VAR]))
+    return SiteInventory(
+        uai=uai, files=files, hosts=sorted(inv.hostvars), groups=groups, excluded=excluded
+    )
 
 
 def _site_text(inv: Inventory) -> str:
@@ -415,3 +425,16 @@ def load_overlay(path: Path) -> dict[str, dict[str, Any]] | None:
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise FleetError(f"{path}: expected a mapping of inventory hostname to host vars")
     return data
+
+
+def opsi_depot_vars(registry: Registry, uai: str) -> dict[str, Any]:
+    """The site's depot products from the catalogue lock (fleet.opsi.lock.site_products:
+    dependencies first, pins and exclusions applied), or nothing without a lock."""
+    from fleet.opsi import lock as opsi_lock
+
+    catalogue = opsi_lock.load(registry.root)
+    site = registry.sites[uai]
+    if catalogue is None or site.opsi is None:
+        return {}
+    profiles = {p: list(registry.region.opsi.profiles[p].products) for p in site.opsi.profiles}
+    return {"opsi_products": opsi_lock.site_products(catalogue, uai, profiles)}

@@ -21,6 +21,14 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Every lab container runs systemd, which takes several inotify instances; the kernel's default
+# of 128 per user is met at ~20 containers, and a container booting past it hangs in sysinit.
+if [ "$(cat /proc/sys/fs/inotify/max_user_instances 2>/dev/null || echo 1024)" -lt 1024 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO sysctl -q -w fs.inotify.max_user_instances=1024 ||
+    echo "setup: could not raise fs.inotify.max_user_instances (labs of 20+ hosts may hang)" >&2
+fi
+
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv" >&2

@@ -121,22 +121,62 @@ Examples:
   fleet lab up --mirror http://<local-mirror>/debian
   fleet --output json lab up | jq '.hosts[].endpoint'
   ssh -F .fleet/lab/ssh_config <host FQDN>      # log in to a lab host
+  fleet lab up --sites 180 --ssh-sites 3 --faults 10%   # the lab at fleet scale
+  fleet --registry .fleet/scale/registry drift --all --json-report drift.json
 """,
 )
 @LAB_REGISTRY_OPTION
 @MIRROR_OPTION
-def up(lab_registry: Path, mirror: str | None) -> None:
+@click.option(
+    "--sites",
+    type=int,
+    help="The lab at fleet scale: a registry of N sample sites (.fleet/scale/registry) instead "
+    "of --lab-registry; every site's API devices run, SSH hosts only for --ssh-sites of them.",
+)
+@click.option(
+    "--ssh-sites",
+    type=int,
+    default=3,
+    show_default=True,
+    help="With --sites: how many sites get real SSH hosts (containers); the other sites' Linux "
+    "hosts are excluded from the SSH components, with the reason in every report.",
+)
+@click.option(
+    "--faults",
+    metavar="N%|N|UAI=FAULT,…",
+    help="With --sites: seeded faults on the API devices of that share or number of sites "
+    "(down, error, hang, flap in turn), or the named sites' faults. Kept in .fleet/lab/scale.json.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --faults.")
+def up(
+    lab_registry: Path,
+    mirror: str | None,
+    sites: int | None,
+    ssh_sites: int,
+    faults: str | None,
+    seed: int,
+) -> None:
     """Start the lab: build or reuse the host images, start one container per Linux host of
     the lab registry, publish each sshd on 127.0.0.1, write .fleet/lab/ (key, known_hosts,
     hosts.json). Idempotent: running it again repairs what is missing."""
-    from fleet.lab import state
+    from fleet.lab import scale, state
     from fleet.lab.control import lab_up
     from fleet.lab.inventory import inventory_path
 
+    root = settings().paths.root
+    options: dict = {"mirror": mirror}
+    plan = None
+    if sites is not None:
+        plan = scale.prepare(root, sites, ssh_sites, faults, seed)
+        lab_registry = Path(plan.registry)
+        options.update(plan.lab_options())
+    elif faults is not None:
+        raise click.UsageError("--faults needs --sites (the lab at scale)")
+    else:
+        scale.plan_path(root).unlink(missing_ok=True)
     inventory = _lab_inventory(lab_registry)
     with ProgressRenderer() as progress:
-        statuses = lab_up(_context(inventory, progress, lab_registry, {"mirror": mirror}))
-    root = settings().paths.root
+        statuses = lab_up(_context(inventory, progress, lab_registry, options))
     data = {
         "hosts": [s.to_dict() for s in statuses],
         "healthy": all(s.healthy for s in statuses),
@@ -144,9 +184,21 @@ def up(lab_registry: Path, mirror: str | None) -> None:
         "overlay": str(state.hosts_path(root)),
         "ssh_config": str(state.ssh_config_path(root)),
         "known_hosts": str(state.known_hosts_path(root)),
+        **({"scale": plan.to_dict()} if plan else {}),
     }
 
     def text() -> None:
+        if plan is not None:  # 180 sites × their devices: a summary, not a table
+            healthy = sum(s.healthy for s in statuses)
+            click.echo(f"{len(statuses)} lab device(s) and host(s), {healthy} healthy")
+            click.echo(f"sites: {plan.sites}; SSH hosts for: {', '.join(plan.ssh_sites) or 'none'}")
+            click.echo(f"faults: {plan.fault_spec() or 'none'}")
+            registry = Path(plan.registry).relative_to(root)
+            password = Path(plan.vault_password_file).relative_to(root)
+            click.echo(
+                f"\nrun: fleet --registry {registry} drift --all --vault-password-file {password}"
+            )
+            return
         _table(statuses, "fleet lab")
         click.echo(f"\nlog in: ssh -F {state.ssh_config_path(root).relative_to(root)} <host>")
         click.echo(f"ansible: ansible -i {inventory_path(root).relative_to(root)} all -m ping")

@@ -10,7 +10,7 @@ import click
 
 from fleet.cli.context import log, settings
 from fleet.errors import BadInput
-from fleet.lab.sim.kinds import KINDS, load_factory
+from fleet.lab.sim.kinds import KINDS, load_factory, load_server
 
 
 def device_names(kind: str, devices: int | None, names: str | None) -> list[str]:
@@ -111,7 +111,9 @@ def sim(
 ) -> None:
     """Serve simulated KIND devices over HTTPS on loopback until SIGTERM."""
     from fleet.lab.sim import faults
-    from fleet.lab.sim.server import SimConfig, serve
+    from fleet.lab.sim.server import SimConfig
+
+    serve = load_server(kind)
 
     verbose = settings().verbose
     logging.basicConfig(
@@ -126,7 +128,8 @@ def sim(
         listen=listen,
         port=port,
         layout=layout,
-        faults=faults.parse(fault_spec),
+        # a kind with its own server parses its own fault language
+        faults=fault_spec if KINDS[kind].server else faults.parse(fault_spec),
         seed=seed,
         ca_dir=ca_dir.absolute() if ca_dir else None,
         dns_suffix=dns_suffix,

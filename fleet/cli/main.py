@@ -32,6 +32,8 @@ COMMANDS: dict[str, str] = {
     "versions": "fleet.cli.versions:versions",
     "nightly": "fleet.cli.nightly:nightly",
     "lab": "fleet.cli.lab:lab",
+    "opsi": "fleet.cli.opsi:opsi",
+    "switch": "fleet.cli.switch:switch",
     "onboard": "fleet.cli.onboard:onboard",
     "verify": "fleet.cli.verify:verify",
 }
@@ -50,6 +52,8 @@ SUMMARIES: dict[str, str] = {
     "versions": "Versions per site, spread, out of range (exit 2).",
     "nightly": "The nightly drift check as systemd units.",
     "lab": "The embedded lab: hosts in podman, API simulators.",
+    "opsi": "The OPSI catalogue lock (list, show, validate, update).",
+    "switch": "A switch's intended configuration (`switch render`).",
     "onboard": "Onboard a site stage by stage (resumable).",
     "verify": "Read-only acceptance checks and the handover report.",
     "up": "Build the image if needed and start the lab.",

@@ -24,6 +24,7 @@ from fleet.lab import image, podman, procs, state
 from fleet.lab.parts import LabContext, Status, group_hosts
 
 PART = "hosts"
+EXCLUDED_PART = "excluded"  # overlay entries of the hosts a sampled lab does not run
 NAME_PREFIX = "fleet-lab-"
 LABEL = "io.fleet.lab"
 BOOT_TIMEOUT = 90.0  # seconds for a container to boot and answer on SSH
@@ -47,13 +48,14 @@ def select_hosts(inventory: dict[str, Any]) -> list[LabHost]:
     hostvars = inventory.get("_meta", {}).get("hostvars", {})
     owners: dict[str, list[components.Component]] = {}
     for component in components.table():
-        if component.connection == "ssh":
-            for name in group_hosts(inventory, component.group):
-                owners.setdefault(name, []).append(component)
+        for name in group_hosts(inventory, component.group):
+            owners.setdefault(name, []).append(component)
     chosen = []
     for name, found in sorted(owners.items()):
-        # the component with the fewest host selectors names the host's role (samba_dc, not
-        # linux); any component asking for an image variant gets it (samba over base)
+        if not any(c.connection == "ssh" for c in found):
+            continue  # reached through an API only (firewall, switches): a simulator's device
+        # the component with the fewest host selectors names the host's role (samba_dc,
+        # proxmox_nodes, not linux); any component asking for an image variant gets it
         specific = min(found, key=lambda c: len(c.hosts))
         variant = next((c.lab_image for c in found if c.lab_image), "base")
         site = hostvars.get(name, {}).get("fleet_site")
@@ -126,7 +128,7 @@ class ContainerHosts:
         if ctx.inventory is None:
             raise BadInput("lab up needs the lab registry's inventory")
         root = Path(ctx.project_root).resolve()
-        hosts = select_hosts(ctx.inventory)
+        hosts = self._sample(ctx, root, select_hosts(ctx.inventory))
         if not hosts and ctx.inventory.get("_meta", {}).get("hostvars"):
             # only API devices (firewalls, switches): the simulators are the whole lab
             ctx.say(self.name, "no container host in this lab registry")
@@ -276,6 +278,7 @@ class ContainerHosts:
             podman.run(["network", "rm", "-f", net])
             removed.append(f"network {net}")
         state.write_overlay(root, PART, None)
+        state.write_overlay(root, EXCLUDED_PART, None)
         state.save_part_state(root, PART, None)
         return removed
 
@@ -322,6 +325,20 @@ class ContainerHosts:
             return list(pool.map(one, names))
 
     # ------------------------------------------------------------------ helpers
+    def _sample(self, ctx: LabContext, root: Path, hosts: list[LabHost]) -> list[LabHost]:
+        """The hosts of the sampled sites when the lab runs SSH hosts for some sites only (the
+        lab at scale, fleet.lab.scale); the others are excluded through the overlay."""
+        sample = ctx.options.get("ssh_sites")
+        if sample is None:
+            state.write_overlay(root, EXCLUDED_PART, None)
+            return hosts
+        reason = ctx.options["excluded_reason"]
+        left_out = {h.name: {"fleet_excluded": reason} for h in hosts if h.site not in sample}
+        state.write_overlay(root, EXCLUDED_PART, left_out or None)
+        if left_out:
+            ctx.say(self.name, f"{len(left_out)} host(s) excluded: {reason}")
+        return [h for h in hosts if h.site in sample]
+
     def _containers(self, root: Path) -> list[dict[str, Any]]:
         found = podman.containers(project_labels(root))
         # belt and braces: only ever touch names this module makes

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from fleet import components
 from fleet.registry.enums import Kind, Owner, State, SwitchPlatform
 from fleet.registry.opnsense import FirewallRegion, FirewallSite
+from fleet.registry.proxmox import BackupJob, ProxmoxRegion
+from fleet.registry.switches import PortRanges, SwitchRegion
 from fleet.registry.uai import UaiError, check_uai
 
 NAME_RE = r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
@@ -118,9 +120,8 @@ class OpsiDefaults(Strict):
     profiles: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")], OpsiProfile]
 
 
-class ProxmoxDefaults(Strict):
-    cpu_overcommit: Annotated[float, Field(ge=1, le=16)] = 4.0
-    memory_reserve_gb: Annotated[int, Field(ge=0)] = 8
+# Proxmox VE: regional settings and backup jobs live in fleet/registry/proxmox.py
+ProxmoxDefaults = ProxmoxRegion
 
 
 class SupportedVersions(Strict):
@@ -141,6 +142,7 @@ class Region(Strict):
     samba: SambaDefaults
     opsi: OpsiDefaults
     firewall: FirewallRegion = FirewallRegion()  # docs/opnsense.md
+    switches: SwitchRegion = SwitchRegion()  # docs/switches.md
     supported_versions: dict[str, SupportedVersions] = Field(default_factory=dict)
     lab: bool = Field(False, description="true for the embedded lab's registry")
 
@@ -158,6 +160,7 @@ class ProxmoxNode(Strict):
 
 class Proxmox(Strict):
     nodes: list[ProxmoxNode] = Field(min_length=1)
+    backup_jobs: list[BackupJob] | None = None  # replaces the region's (docs/proxmox.md)
 
 
 class Guest(Strict):
@@ -166,6 +169,12 @@ class Guest(Strict):
     node: HostName
     host: HostNumber
     vlan: str | None = None  # default: the template's VLAN
+    # Proxmox VE (docs/proxmox.md): boot disk size (default: the template's), extra disks in
+    # GB (scsi1…), start at boot, wanted power state
+    disk_gb: Annotated[int, Field(ge=1, le=65536)] | None = None
+    disks: list[Annotated[int, Field(ge=1, le=65536)]] = Field(default_factory=list, max_length=8)
+    onboot: bool = True
+    state: Literal["running", "stopped"] = "running"
 
 
 class SambaAd(Strict):
@@ -197,7 +206,11 @@ class Opsi(Strict):
 class Switch(Strict):
     name: HostName
     platform: SwitchPlatform
-    host: HostNumber
+    host: HostNumber  # in the mgmt VLAN
+    # docs/switches.md: the model (default: region's switches.default_model of the platform)
+    # and the ports by range → profile (default: the model's default_ports)
+    model: str | None = None
+    ports: PortRanges | None = None
 
 
 class Site(Strict):
@@ -255,3 +268,7 @@ class Site(Strict):
 
 class Allocations(Strict):
     sites: dict[str, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    # pinned guest VMIDs: UAI → guest name → VMID, never renumbered (docs/proxmox.md)
+    vmids: dict[str, dict[str, Annotated[int, Field(ge=100, le=999_999_999)]]] = Field(
+        default_factory=dict
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fleet.errors import BadInput, Problem, ValidationFailed
+from fleet.opsi import lock as opsi_lock
+from fleet.registry import proxmox
 from fleet.registry.cache import ParseCache
 from fleet.registry.load import display, parse_model
 from fleet.registry.models import Allocations, Region, Site
@@ -34,15 +36,18 @@ def read_registry(root: Path) -> tuple[Registry | None, list[Problem]]:
     problems += found
     if region is not None:
         problems += check_region(region, display(region_path, root))
+        problems += proxmox.check_region(region.proxmox, display(region_path, root))
 
     alloc_path = root / ALLOCATIONS_FILE
     alloc_shown = display(alloc_path, root)
     allocations: dict[str, int] = {}
+    vmids: dict[str, dict[str, int]] = {}
     if alloc_path.exists():
         alloc, found = parse(alloc_path, Allocations, "a vault file")
         problems += found
         if alloc is not None:
             allocations = dict(alloc.sites)
+            vmids = {uai: dict(pins) for uai, pins in alloc.vmids.items()}
 
     sites: dict[str, Site] = {}
     shown: dict[str, str] = {}
@@ -62,11 +67,23 @@ def read_registry(root: Path) -> tuple[Registry | None, list[Problem]]:
         sites[site.uai] = site
         shown[site.uai] = site_shown
 
+    if region is not None:
+        alloc_shown_ = display(root / ALLOCATIONS_FILE, root)
+        for uai, site in sites.items():
+            problems += proxmox.check_site(region, site, shown[uai], vmids, alloc_shown_)
+
     cache.save()
     warnings: list[str] = []
     if region is not None:
         found, warnings = check_fleet(region, sites, shown, allocations, alloc_shown)
         problems += found
+        # the OPSI catalogue lock: its dependency graph, the profiles' product ids, the pins
+        profiles = {name: list(p.products) for name, p in region.opsi.profiles.items()}
+        found, notes = opsi_lock.registry_problems(
+            root, profiles, display(region_path, root), sorted(sites)
+        )
+        problems += found
+        warnings = [*warnings, *notes]
     if problems or region is None:
         return None, problems
     return Registry(
@@ -75,6 +92,7 @@ def read_registry(root: Path) -> tuple[Registry | None, list[Problem]]:
         sites=dict(sorted(sites.items())),
         allocations=allocations,
         warnings=warnings,
+        vmids=vmids,
     ), []
 
 

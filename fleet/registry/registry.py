@@ -24,6 +24,7 @@ class Registry:
     sites: dict[str, Site]
     allocations: dict[str, int]
     warnings: list[str] = field(default_factory=list)
+    vmids: dict[str, dict[str, int]] = field(default_factory=dict)  # pinned guest VMIDs
 
     # -------------------------------------------------------------- files
     def site_file(self, uai: str) -> Path:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from fleet.errors import Problem
-from fleet.registry import addressing, opnsense
+from fleet.registry import addressing, opnsense, proxmox, switches
 from fleet.registry.models import Region, Site
 from fleet.registry.uai import UaiError, check_uai
 from fleet.samba import naming
@@ -64,6 +64,7 @@ def check_region(region: Region, shown: str) -> list[Problem]:
                 Problem(shown, "addressing.vlans", f"VLAN {name_b} overlaps VLAN {name_a}")
             )
     problems += opnsense.check_region(region, shown)
+    problems += switches.check_region(region, shown)
     for kind_name, tree in region.samba.ou_tree.items():
         if len(set(tree)) != len(tree):
             problems.append(
@@ -154,7 +155,7 @@ def check_site(region: Region, site: Site, shown: str, stem: str) -> list[Proble
         totals = load[guest.node]
         totals[0] += template.cores
         totals[1] += template.memory_gb
-        totals[2] += template.disk_gb
+        totals[2] += sum(proxmox.guest_disks(template, guest))
 
     for node_name, (cores, memory, disk) in sorted(load.items()):
         node = nodes[node_name]
@@ -204,6 +205,7 @@ def check_site(region: Region, site: Site, shown: str, stem: str) -> list[Proble
         add("samba_ad", "a guest uses the ad_dc template but the site has no samba_ad section")
 
     problems += opnsense.check_site(region, site, shown)
+    problems += switches.check_site(region, site, shown)
     if site.opsi is not None:
         for i, profile in enumerate(site.opsi.profiles):
             if profile not in region.opsi.profiles:

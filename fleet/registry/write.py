@@ -12,7 +12,7 @@ import yaml
 from fleet.errors import BadInput, Problem, ValidationFailed
 from fleet.fsutil import atomic_write
 from fleet.paths import Paths
-from fleet.registry import addressing, read_registry
+from fleet.registry import addressing, proxmox, read_registry
 from fleet.registry.load import display
 from fleet.registry.models import Kind, Owner, Site
 from fleet.registry.registry import ALLOCATIONS_FILE, Registry
@@ -41,10 +41,13 @@ class NewSite:
     network: str
 
 
-def render_allocations(allocations: dict[str, int]) -> str:
-    body = yaml.safe_dump(
-        {"sites": dict(sorted(allocations.items()))}, sort_keys=False, default_flow_style=False
-    )
+def render_allocations(
+    allocations: dict[str, int], vmids: dict[str, dict[str, int]] | None = None
+) -> str:
+    data: dict = {"sites": dict(sorted(allocations.items()))}
+    if vmids:  # pinned guest VMIDs (docs/proxmox.md)
+        data["vmids"] = {u: dict(sorted(p.items())) for u, p in sorted(vmids.items()) if p}
+    body = yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
     return ALLOCATIONS_HEADER + body
 
 
@@ -136,6 +139,11 @@ def new_site(
         domain=registry.domain(uai),
     )
     site = _validate_new(registry, text, shown, uai)
+    pve_problems = proxmox.check_site(
+        registry.region, site, shown, registry.vmids, display(root / ALLOCATIONS_FILE, root)
+    )
+    if pve_problems:
+        raise ValidationFailed(problems=pve_problems)
     allocations = addressing.allocate(registry.allocations, uai, registry.capacity)
     found, _ = check_fleet(
         registry.region,
@@ -147,9 +155,18 @@ def new_site(
     if found:
         raise ValidationFailed(problems=found)
 
+    # the new site's guests get their VMIDs pinned now: never renumbered afterwards
+    vlan_ids = {v.name: v.id for v in registry.region.addressing.vlans}
+    new_vmids = {**registry.vmids}
+    pins = {}
+    for guest in site.guests:
+        template = registry.region.guest_templates[guest.template]
+        pins[guest.name] = vlan_ids[guest.vlan or template.vlan] * 100 + guest.host
+    if pins:
+        new_vmids[uai] = pins
     atomic_write(site_path, text)
     try:
-        atomic_write(root / ALLOCATIONS_FILE, render_allocations(allocations))
+        atomic_write(root / ALLOCATIONS_FILE, render_allocations(allocations, new_vmids))
     except BaseException:
         site_path.unlink(missing_ok=True)  # never leave a site without its allocation
         raise

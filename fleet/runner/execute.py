@@ -75,6 +75,7 @@ def run_site(
         message = f"ansible-runner failed to start: {exc}"
     finally:
         site_dir.remove_secrets()
+        site_dir.end_ssh_masters()
         if cancel.is_set():
             cancelled = True
             kill_run_processes(site_dir.path)

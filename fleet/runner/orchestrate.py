@@ -55,8 +55,10 @@ def execute(
             run.sites = run_sites(spec, sites, ctx, parallel, done)
         for result in run.sites:
             if not result.outcomes:  # sites a rollout never started
-                groups = ctx.inventory_for(result.site).groups
-                result.outcomes = component_outcomes(groups, spec.selected, {})
+                inventory = ctx.inventory_for(result.site)
+                result.outcomes = component_outcomes(
+                    inventory.groups, spec.selected, {}, inventory.excluded
+                )
     finally:
         run.interrupted = ctx.cancel.is_set()
         run.finished = now_iso()

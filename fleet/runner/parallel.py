@@ -54,7 +54,9 @@ def run_one(spec: RunSpec, site: str, ctx: RunContext) -> RunResult:
     except FleetError as exc:
         return RunResult(site=site, mode=spec.mode, status=ERROR, message=exc.message)
     result = _lock_and_run(spec, site, inventory, ctx)
-    result.outcomes = component_outcomes(inventory.groups, spec.selected, result.component_counts)
+    result.outcomes = component_outcomes(
+        inventory.groups, spec.selected, result.component_counts, inventory.excluded
+    )
     return result
 
 

@@ -21,6 +21,7 @@ import configparser
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +58,9 @@ class SiteDir:
     path: Path
     playbook: str  # relative to path/project
     hosts: list[str]
+    # Ansible's SSH ControlPersist sockets of this run: a short path of its own (a socket path
+    # has ~100 bytes), so that the masters can be ended when the run ends
+    ssh_control_dir: Path | None = None
 
     @property
     def vault_password(self) -> Path:
@@ -65,6 +69,21 @@ class SiteDir:
     def remove_secrets(self) -> None:
         """Delete the vault password copy (called after every run, whatever happened)."""
         self.vault_password.unlink(missing_ok=True)
+
+    def end_ssh_masters(self) -> None:
+        """End the run's SSH master connections (ControlPersist would keep each for a minute
+        after ansible-playbook exits: a process outliving its run, which holds up whatever
+        waits for the run's processes, e.g. a systemd unit) and remove their directory."""
+        if self.ssh_control_dir is None or not self.ssh_control_dir.is_dir():
+            return
+        for socket_path in self.ssh_control_dir.iterdir():
+            subprocess.run(
+                ["ssh", "-o", f"ControlPath={socket_path}", "-O", "exit", "fleet-run-end"],
+                capture_output=True,
+                timeout=10,
+                check=False,
+            )
+        shutil.rmtree(self.ssh_control_dir, ignore_errors=True)
 
 
 def project_paths(project_root: Path) -> dict[str, str]:
@@ -177,6 +196,8 @@ def prepare_site_dir(
         # Lets fleet find (and on Ctrl-C, kill) every process of this run.
         "FLEET_RUN_DIR": str(path.resolve()),
     }
+    control_dir = Path(tempfile.mkdtemp(prefix="fleet-ssh-"))
+    envvars["ANSIBLE_SSH_CONTROL_PATH_DIR"] = str(control_dir)
     if spec.accelerate:
         envvars.update(mitogen_settings())
     if facts_dir is not None:
@@ -192,6 +213,10 @@ def prepare_site_dir(
     extravars.update({"fleet_site": site, "fleet_run_id": run_id, "fleet_mode": spec.mode})
     if backup_dir is not None:  # where roles commit device configurations (fleet.backups)
         extravars["fleet_backup_dir"] = str(backup_dir.resolve())
+    if vault_file is not None and vault_password is not None:
+        # the site's vault in the registry, for a role that must keep a secret it was handed
+        # (the Proxmox automation token: docs/proxmox.md); the password is env/vault_password
+        extravars["fleet_vault_file"] = str(vault_file.resolve())
     _write(path / "env" / "extravars", _dump(extravars))
 
     password_arg = None
@@ -204,4 +229,4 @@ def prepare_site_dir(
     # pexpect_timeout bounds how quickly a cancel request is noticed.
     _write(path / "env" / "settings", _dump({"pexpect_timeout": 1}))
     playbook = os.path.relpath(project_root / spec.playbook, project_root)
-    return SiteDir(path=path, playbook=playbook, hosts=hosts)
+    return SiteDir(path=path, playbook=playbook, hosts=hosts, ssh_control_dir=control_dir)

@@ -76,12 +76,14 @@ NO_HOSTS = "no_hosts"
 NOT_IMPLEMENTED = "not_implemented"
 NOT_SELECTED = "not_selected"  # --component picked another one
 NOT_REACHED = "not_reached"  # selected, with hosts, but no task of it ran (failure, limit, tags)
+EXCLUDED = "excluded"  # its hosts on this site are left out of runs (the lab at scale), with why
 OUTCOME_LABELS = {
     RAN: "ran",
     NO_HOSTS: "no hosts on this site",
     NOT_IMPLEMENTED: "not implemented",
     NOT_SELECTED: "not selected",
     NOT_REACHED: "not reached",
+    EXCLUDED: "excluded",
 }
 
 
@@ -91,11 +93,13 @@ class ComponentOutcome:
     outcome: str  # one of OUTCOME_LABELS
     hosts: int = 0  # the site's hosts in the component's group
     counts: HostCounts = field(default_factory=HostCounts)  # task results, summed over hosts
+    note: str = ""  # why, when the outcome needs one (excluded)
 
     @property
     def label(self) -> str:
         if self.outcome != RAN:
-            return OUTCOME_LABELS[self.outcome]
+            label = OUTCOME_LABELS[self.outcome]
+            return f"{label}: {self.note}" if self.note else label
         c = self.counts
         parts = [f"ok={c.ok}", f"changed={c.changed}"]
         parts += [
@@ -109,6 +113,7 @@ class ComponentOutcome:
             "outcome": self.outcome,
             "label": self.label,
             "hosts": self.hosts,
+            **({"note": self.note} if self.note else {}),
             **self.counts.to_dict(),
         }
 
@@ -116,7 +121,11 @@ class ComponentOutcome:
     def from_dict(cls, data: dict) -> ComponentOutcome:
         counts = {k: int(data.get(k, 0)) for k in HostCounts().to_dict()}
         return cls(
-            data["component"], data["outcome"], int(data.get("hosts", 0)), HostCounts(**counts)
+            data["component"],
+            data["outcome"],
+            int(data.get("hosts", 0)),
+            HostCounts(**counts),
+            data.get("note", ""),
         )
 
 

@@ -89,8 +89,12 @@ def test_up_starts_one_container_per_linux_host_on_loopback(lab):
     hosts = [h for h in rows if h["part"] == "hosts"]
     assert sorted(h["name"] for h in hosts) == HOSTS
     # the API simulators come up with the hosts: one device per kind and lab site
+    # (plus the regional opsi master: its repository holds the catalogue's packages)
     assert sorted(h["name"] for h in rows if h["part"].startswith("sim_")) == sorted(
-        f"{kind}:{site}" for kind in ("opnsense", "opsi", "pve") for site in SITES
+        [f"{kind}:{site}" for kind in ("opnsense", "opsi", "pve") for site in SITES]
+        + ["opsi:master"]
+        # and one simulated switch per switch host (docs/switches.md)
+        + ["switches:sw-b.0450050k.lab.fleet.test", "switches:sw-core.0450050k.lab.fleet.test"]
     )
     assert all(h["healthy"] for h in hosts), hosts
     containers = lab.containers()
@@ -110,7 +114,7 @@ def test_up_starts_one_container_per_linux_host_on_loopback(lab):
         c["Labels"]["io.fleet.lab.host"]: c["Labels"]["io.fleet.lab.variant"] for c in containers
     }
     assert {h for h, v in variants.items() if v == "samba"} == {
-        h for h in HOSTS if h.startswith("dc1.")
+        h for h in HOSTS if h.startswith(("dc1.", "depot1."))  # the depot's Samba share
     }
 
 

@@ -148,6 +148,8 @@ def test_kill_9_of_a_deploy_leaves_no_process_and_no_unguarded_second_run(lab_up
     assert rc == 0, stderr
     rc, data, stderr = fleet(root, "drift", site, "--component", "base", "--state-db", str(db))
     assert rc == 0, stderr
+    # a finished run leaves nothing behind either: its SSH masters (ControlPersist) end with it
+    assert not run_processes(root)
 
 
 def test_kill_9_during_a_parallel_run_over_both_sites(lab_up, tmp_path):

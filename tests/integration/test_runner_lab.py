@@ -136,8 +136,8 @@ def test_every_component_of_the_site_is_listed_with_its_outcome(deploys):
     assert outcomes["base"]["outcome"] == "ran" and outcomes["base"]["hosts"] == 2
     assert outcomes["base"]["changed"] > 0
     assert outcomes["samba_ad"]["outcome"] == "not_selected"  # --component base
-    # the collège has a firewall and a Proxmox node that fleet cannot configure yet: said so
-    assert outcomes["opnsense"]["label"] == outcomes["proxmox"]["label"] == "not implemented"
+    # the collège has a firewall and a Proxmox node: implemented, not chosen by --component base
+    assert outcomes["opnsense"]["label"] == outcomes["proxmox"]["label"] == "not selected"
     assert outcomes["opsi"]["label"] == outcomes["switches"]["label"] == "no hosts on this site"
 
 
@@ -160,7 +160,7 @@ def test_the_terminal_summary_lists_every_component(deploys):
         "site", "opnsense", "proxmox", "base", "samba_ad", "opsi", "switches"
     ]  # fmt: skip
     row = lines[header + 1]
-    assert row.startswith(SITE) and "not implemented" in row and "no hosts on this site" in row
+    assert row.startswith(SITE) and "no hosts on this site" in row
     assert "ran (ok=" in row and "not selected" in row
 
 

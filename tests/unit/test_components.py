@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -67,15 +68,19 @@ def test_each_play_of_a_component_playbook_targets_its_group(component):
     assert plays and all(play["hosts"] == component.group for play in plays)
 
 
-def test_outcomes_list_every_component_with_what_happened():
-    groups = {"linux": ["pve1", "dc1"], "samba_dc": ["dc1"], "proxmox_nodes": ["pve1"]}
+def test_outcomes_list_every_component_with_what_happened(monkeypatch):
+    table = [replace(c, implemented=False) if c.name == "opsi" else c for c in components.COMPONENTS]
+    monkeypatch.setattr(components, "COMPONENTS", table)
+    groups = {"linux": ["pve1", "dc1", "depot1"], "samba_dc": ["dc1"], "proxmox_nodes": ["pve1"],
+              "opsi_depot": ["depot1"]}  # fmt: skip
     counts = {"base": HostCounts(ok=5, changed=1)}
     found = {o.component: o for o in component_outcomes(groups, ["base", "samba_ad"], counts)}
     assert list(found) == components.names()
     assert found["base"].outcome == "ran" and found["base"].label == "ran (ok=5 changed=1)"
     assert found["samba_ad"].outcome == "not_reached"  # chosen, has a host, no task ran
-    assert found["proxmox"].label == "not implemented"  # the site has a node
-    assert found["opsi"].label == "no hosts on this site"
+    assert found["proxmox"].outcome == "not_selected"  # the site has a node
+    assert found["opsi"].label == "not implemented"  # the site has a depot
+    assert found["switches"].label == "no hosts on this site"
     selected_other = component_outcomes(groups, ["base"], counts)
     assert {o.component: o.outcome for o in selected_other}["samba_ad"] == "not_selected"
 
@@ -182,7 +187,8 @@ def test_a_dummy_component_flows_through_inventory_runner_and_reports(
     assert (outcomes["printing"].counts.ok, outcomes["printing"].counts.changed) == (1, 1)
     assert outcomes["base"].outcome == "not_selected"
     assert outcomes["opnsense"].outcome == "not_selected"
-    assert outcomes["proxmox"].outcome == "not_implemented"
+    assert outcomes["proxmox"].outcome == "not_selected"
+    assert outcomes["opsi"].outcome == "not_selected"
     assert {o.component: o.outcome for o in college.outcomes}["printing"] == "no_hosts"
 
     # reports: JSON, JUnit, Prometheus and HTML all name it

@@ -19,6 +19,7 @@ and `endpoints(project_root, kind)` gives them all.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import shutil
@@ -38,6 +39,12 @@ from fleet.lab.sim.kinds import KINDS
 REGISTRY_VARS = {"opnsense": "opnsense_api_url"}
 # the rest of a ready-document device is what a client needs to log in (and the PVE node)
 DEVICE_KEYS = {"name", "url", "host", "port", "ca", "index"}
+# Devices a kind runs besides one per site: the regional opsi master (its repository holds the
+# catalogue's packages). Each host of the component's group gets its URL, CA and credentials
+# file as fleet_<kind>_<device>_api_{url,ca,credentials_file}.
+EXTRA_DEVICES: dict[str, tuple[str, ...]] = {"opsi": ("master",)}
+# Inventory variables the registry defines that the lab takes from the site's device document.
+DEVICE_VARS: dict[str, dict[str, str]] = {"opsi": {"opsi_depot_id": "depot_id"}}
 PROBE_TIMEOUT = 2.0
 
 
@@ -75,7 +82,15 @@ def groups() -> dict[str, str]:
 def simulators() -> list[Simulator]:
     """A part per simulator kind the component table needs, in table order (kinds the lab
     cannot run yet are left out)."""
-    return [Simulator(kind) for kind in groups() if kind in KINDS]
+    return [_part(kind) for kind in groups() if kind in KINDS]
+
+
+def _part(kind: str) -> Simulator:
+    """The kind's own part class when it names one (SimKind.part), else one device per site."""
+    if KINDS[kind].part is None:
+        return Simulator(kind)
+    module_name, _, attr = KINDS[kind].part.partition(":")
+    return getattr(importlib.import_module(module_name), attr)()
 
 
 class Simulator:
@@ -95,7 +110,10 @@ class Simulator:
             return []
         root = ctx.project_root
         running = service.status(run_dir(root), self.kind)["endpoints"]
-        if running is not None and sorted(d["name"] for d in running["devices"]) != sites:
+        extra = list(EXTRA_DEVICES.get(self.kind, ()))
+        if running is not None and sorted(d["name"] for d in running["devices"]) != sorted(
+            sites + extra
+        ):
             # the lab registry's sites changed: restart with the new list (state is kept)
             ctx.say(self.name, f"restarting the {self.kind} simulator: the lab sites changed")
             service.stop(run_dir(root), self.kind)
@@ -104,12 +122,15 @@ class Simulator:
             run_dir(root),
             self.kind,
             sim_dir(root) / self.kind / "state",
-            names=sites,
+            names=sites + extra,
             listen=first_address(root),
             port=None if os.geteuid() == 0 else 0,
             ca_dir=sim_dir(root) / "ca",
             seed=int(ctx.options.get("seed", 0)),
         )
+        if ctx.options.get("faults") is not None:  # '' clears a previous run's faults
+            service.set_faults(doc, ctx.options["faults"])
+            ctx.say(self.name, f"faults: {ctx.options['faults'] or 'none'}")
         by_site = {d["name"]: d for d in doc["devices"]}
         hostvars = inventory.get("_meta", {}).get("hostvars", {})
         overlay = {}
@@ -125,6 +146,16 @@ class Simulator:
                 }
                 if self.kind in REGISTRY_VARS:
                     overlay[host][REGISTRY_VARS[self.kind]] = device["url"]
+                for var, key in DEVICE_VARS.get(self.kind, {}).items():
+                    overlay[host][var] = device[key]
+                for name in extra:
+                    other = by_site[name]
+                    prefix = f"fleet_{self.kind}_{name}_api"
+                    overlay[host][f"{prefix}_url"] = other["url"]
+                    overlay[host][f"{prefix}_ca"] = other["ca"]
+                    overlay[host][f"{prefix}_credentials_file"] = str(
+                        write_credentials(root, self.kind, other)
+                    )
         state.write_overlay(root, self.name, overlay)
         state.save_part_state(root, self.name, {"pid": doc["pid"], "sites": sites})
         return self._statuses(doc, running=True)

@@ -30,6 +30,7 @@ def inventory(**groups):
 def test_picks_linux_hosts_with_their_variant():
     inv = inventory(
         proxmox_nodes={"hosts": ["pve1.0450050k.lab"]},
+        linux={"hosts": ["pve1.0450050k.lab", "dc1.0450050k.lab", "depot1.0450050k.lab"]},
         samba_dc={"hosts": ["dc1.0450050k.lab"]},
         opsi_depot={"hosts": ["depot1.0450050k.lab"]},
         opnsense={"hosts": ["fw.0450050k.lab"]},
@@ -37,7 +38,7 @@ def test_picks_linux_hosts_with_their_variant():
     )
     assert select_hosts(inv) == [
         LabHost("dc1.0450050k.lab", "0450050K", "samba_dc", "samba"),
-        LabHost("depot1.0450050k.lab", "0450050K", "opsi_depot", "base"),
+        LabHost("depot1.0450050k.lab", "0450050K", "opsi_depot", "samba"),
         LabHost("pve1.0450050k.lab", "0450050K", "proxmox_nodes", "base"),
     ]
 
@@ -52,10 +53,15 @@ def test_host_in_several_groups_is_started_once_with_the_samba_image():
 
 def test_hosts_of_child_groups_count():
     inv = inventory(
-        proxmox_nodes={"children": ["pve_45"]},
+        linux={"children": ["pve_45"]},
         pve_45={"hosts": ["pve1.0450050k.lab"]},
     )
     assert [h.name for h in select_hosts(inv)] == ["pve1.0450050k.lab"]
+
+
+def test_a_host_reached_only_through_an_api_gets_no_container():
+    # a Proxmox node that base does not configure: the proxmox component speaks to its API
+    assert select_hosts(inventory(proxmox_nodes={"hosts": ["pve1.0450050k.lab"]})) == []
 
 
 def test_no_linux_host_gives_nothing():
@@ -70,7 +76,7 @@ def test_the_lab_registry_has_two_sites_with_the_expected_hosts():
     assert len(by_site) >= 2
     lycee = max(by_site.values(), key=len)
     assert lycee == {"proxmox_nodes", "samba_dc", "opsi_depot"}
-    assert all(h.variant == ("samba" if h.group == "samba_dc" else "base") for h in hosts)
+    assert all(h.variant == ("samba" if h.group in ("samba_dc", "opsi_depot") else "base") for h in hosts)
 
 
 def test_names_carry_prefix_and_project(tmp_path):

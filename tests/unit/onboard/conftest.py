@@ -47,3 +47,22 @@ def onboarding_site(root: Path) -> str:
     text = path.read_text(encoding="utf-8").replace("state: active", "state: onboarding")
     path.write_text(text, encoding="utf-8")
     return path.stem
+
+
+# These tests exercise pending stages next to live ones, and runs whose stages are played by a
+# stand-in runner; they pin the table to a known state (three components not implemented) so
+# that they keep their meaning whatever lands in the real table.
+PENDING_HERE = ("proxmox", "opsi", "switches")
+
+
+@pytest.fixture(autouse=True)
+def known_table(monkeypatch):
+    import dataclasses
+
+    from fleet import components
+
+    table = [
+        dataclasses.replace(c, implemented=False) if c.name in PENDING_HERE else c
+        for c in components.COMPONENTS
+    ]
+    monkeypatch.setattr(components, "COMPONENTS", table)

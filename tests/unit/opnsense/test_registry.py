@@ -114,7 +114,8 @@ def test_host_vars_of_the_lab_lycee():
     assert aliases["opsi_master"]["content"] == ["127.0.0.1"]
     hosts = {h["hostname"]: h["address"] for h in got["opnsense_host_overrides"]}
     assert hosts == {"fw1": "127.200.0.1", "pve1": "127.200.0.11", "dc1": "127.200.1.10",
-                     "depot1": "127.200.1.20", "sw-core": "127.200.0.201"}  # fmt: skip
+                     "depot1": "127.200.1.20", "sw-core": "127.200.0.201",
+                     "sw-b": "127.200.0.202"}  # fmt: skip
     assert got["opnsense_dns_forwards"] == [{"domain": "0450050k.lab.fleet.test",
         "server": "127.200.1.10", "description": "the site's AD realm, to its domain controller"}]  # fmt: skip
     dhcp = got["opnsense_dhcp"]

@@ -110,7 +110,9 @@ def test_private_data_dir_layout(tmp_path, project):
     assert env["ANSIBLE_LIBRARY"] == "plugins/modules"
     assert env["ANSIBLE_HOST_KEY_CHECKING"] == "True"
     extra = yaml.safe_load((path / "env" / "extravars").read_text())
-    assert extra == {"k": "v", "fleet_site": "X", "fleet_run_id": "r1", "fleet_mode": "check"}
+    vault = str((tmp_path / "vault.yml").resolve())  # named for roles that keep a secret
+    assert extra == {"k": "v", "fleet_site": "X", "fleet_run_id": "r1", "fleet_mode": "check",
+                     "fleet_vault_file": vault}  # fmt: skip
     assert shlex.split((path / "env" / "cmdline").read_text()) == [
         "--check",
         "--diff",
@@ -124,6 +126,14 @@ def test_private_data_dir_layout(tmp_path, project):
     assert (path / "project" / "vendor_roles").is_symlink()
     site_dir.remove_secrets()
     assert not secret.exists()
+    # the run's SSH control sockets: a directory of its own, short enough for a socket path
+    control = Path(env["ANSIBLE_SSH_CONTROL_PATH_DIR"])
+    assert control == site_dir.ssh_control_dir and control.is_dir()
+    assert stat.S_IMODE(control.stat().st_mode) == 0o700
+    assert len(str(control)) + 1 + 40 < 100  # + "/" + ssh's %C hash, under sun_path's 108
+    (control / "stale-socket").touch()  # `ssh -O exit` on a non-socket fails: still removed
+    site_dir.end_ssh_masters()
+    assert not control.exists()
 
 
 def test_bundle_copies_the_project(tmp_path, project):

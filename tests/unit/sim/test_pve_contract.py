@@ -28,13 +28,14 @@ def client(clock):
 def _fill(path, upid="UPID:pve1:00001000:00000000:00000000:qmstart:9000:root@pam:"):
     values = {
         "node": "pve1", "vmid": "9000", "upid": upid, "userid": "root@pam",
-        "tokenid": "fleet", "iface": "vmbr0", "storage": "local-lvm",
+        "tokenid": "fleet", "iface": "vmbr0", "storage": "local-lvm", "id": "job1",
+        "poolid": "site",
     }  # fmt: skip
     return re.sub(r"\{([^}]+)\}", lambda m: values[m.group(1)], path)
 
 
-def test_reference_has_38_entries_and_all_have_handlers():
-    assert len(REF_KEYS) == 38
+def test_reference_has_69_entries_and_all_have_handlers():
+    assert len(REF_KEYS) == 69
     assert set(REF_KEYS) <= set(HANDLERS)
 
 

@@ -16,11 +16,12 @@ def test_each_kind_loads_a_factory_of_that_kind(name):
     assert factory.kind == name == KINDS[name].name
 
 
-def test_the_three_api_simulators_on_their_product_ports():
+def test_the_simulators_on_their_product_ports():
     assert {k.name: k.default_port for k in KINDS.values()} == {
         "pve": 8006,
         "opnsense": 443,
         "opsi": 4447,
+        "switches": 22,
     }
 
 

@@ -86,16 +86,25 @@ def _default_configs() -> list[dict[str, Any]]:
 
 
 class Backend:
-    def __init__(self, depot_id: str, host_key: str, state: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        depot_id: str,
+        host_key: str,
+        state: dict[str, Any] | None = None,
+        fresh_depot: bool = False,
+    ):
+        """`fresh_depot`: the catalogue's products are known, none is installed on the depot
+        (a site's new depot, see master.py); otherwise all of them are (a master)."""
         self.depot_id = depot_id
         catalog = cat.load()
         bases = {
             "product": catalog.products,
             "productDependency": catalog.dependencies,
             "productProperty": catalog.properties,
-            "productOnDepot": catalog.product_on_depots,
-            "productPropertyState": catalog.property_states,
         }
+        if not fresh_depot:
+            bases["productOnDepot"] = catalog.product_on_depots
+            bases["productPropertyState"] = catalog.property_states
         self.tables: dict[str, Table] = {
             p: Table(p, bases.get(p), depot_id) for p in objects.PREFIXES
         }

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..base import Request, Response
-from . import auth, interface, objects, rpc
+from . import auth, interface, master, objects, rpc
 from .backend import Backend
 from .errors import BackendPermissionDeniedError, OpsiError, OpsiValueError
 
@@ -80,7 +80,10 @@ class OpsiDevice:
             self.depot_id = depot_id_for(name)
             self.password = secret[32:56]
             host_key = secret[:32]
-        self.backend = Backend(self.depot_id, host_key, state.get("backend") if state else None)
+        self.fresh_depot = master.is_site_depot(name)
+        self.backend = Backend(
+            self.depot_id, host_key, state.get("backend") if state else None, self.fresh_depot
+        )
         self.repo_b64: dict[str, str] = {}
         for fname, b64 in (state or {}).get("repository", {}).items():
             self.backend.repository[fname] = base64.b64decode(b64)
@@ -306,6 +309,18 @@ class OpsiDevice:
             return Response(
                 status=404, body=b"Not Found", headers={**headers, "Content-Type": "text/plain"}
             )
+        if method in ("GET", "HEAD") and name not in repo and not self.fresh_depot:
+            generated = master.package_file(name)  # a master serves the catalogue's packages
+            if generated is not None:
+                return Response(
+                    status=200,
+                    body=b"" if method == "HEAD" else generated,
+                    headers={
+                        **headers,
+                        "Content-Type": "application/octet-stream",
+                        "ETag": f'"{hashlib.md5(generated).hexdigest()}"',
+                    },
+                )
         if method in ("GET", "HEAD"):
             if name not in repo:
                 return Response(

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,14 +14,19 @@ from .device import PveDevice
 from .routes import EFFECTS, HANDLERS
 from .state import STATE_VERSION, initial_state
 
+TASK_SECONDS_ENV = "FLEET_PVE_TASK_SECONDS"
+
 
 class PveFactory:
     """Builds PVE devices; `clock` and `task_seconds` are injectable for tests."""
 
     kind = "pve"
 
-    def __init__(self, clock: Callable[[], float] = time.time, task_seconds: float = 0.5):
+    def __init__(self, clock: Callable[[], float] = time.time, task_seconds: float | None = None):
         self.clock = clock
+        # how long a task (clone, resize, start…) runs; FLEET_PVE_TASK_SECONDS for a process
+        if task_seconds is None:
+            task_seconds = float(os.environ.get(TASK_SECONDS_ENV, "0.5"))
         self.task_seconds = task_seconds
 
     def __call__(self, name: str, index: int, state: dict[str, Any] | None, seed: int):

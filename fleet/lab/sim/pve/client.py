@@ -50,14 +50,14 @@ class LocalClient:
         request = Request(method, f"/api2/json{path}", query=query, headers=hdrs, body=payload)
         return Reply(self.device.handle(request))
 
-    def get(self, path: str, **params: Any) -> Reply:
+    def get(self, path: str, /, **params: Any) -> Reply:
         return self.request("GET", path, params)
 
-    def post(self, path: str, **params: Any) -> Reply:
+    def post(self, path: str, /, **params: Any) -> Reply:
         return self.request("POST", path, params)
 
-    def put(self, path: str, **params: Any) -> Reply:
+    def put(self, path: str, /, **params: Any) -> Reply:
         return self.request("PUT", path, params)
 
-    def delete(self, path: str, **params: Any) -> Reply:
+    def delete(self, path: str, /, **params: Any) -> Reply:
         return self.request("DELETE", path, params)

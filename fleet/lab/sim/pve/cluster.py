@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import lxc, qemu, storage, tasks
+from . import lxc, pool_members, qemu, storage, tasks
 from .context import Reply
 from .errors import ApiError, ParamError
 from .state import KERNEL, PVE_VERSION
@@ -132,9 +132,18 @@ def resources(ctx, params):
             for key in ("tags", "lock"):
                 if key in summary:
                     entry[key] = summary[key]
+            pool = pool_members.pool_of(ctx, int(vmid))
+            if pool:
+                entry["pool"] = pool
             out.append(entry)
     if kind in (None, "storage"):
         out += storage.resources(ctx)
+    if kind is None:
+        for poolid, pool in sorted(ctx.state.get("pools", {}).items()):
+            row = {"id": f"/pool/{poolid}", "type": "pool", "pool": poolid}
+            if pool.get("comment"):
+                row["comment"] = pool["comment"]
+            out.append(row)
     if kind in (None, "sdn"):
         out.append(
             {

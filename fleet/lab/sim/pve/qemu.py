@@ -12,7 +12,7 @@ import hashlib
 import re
 from typing import Any
 
-from . import storage
+from . import pool_members, storage
 from .auth import require
 from .errors import ApiError, ParamError
 from .formats import parse_property_string, print_property_string, split_list
@@ -339,7 +339,7 @@ def create_vm(ctx, params):
     storage.ensure_node(ctx, params["node"])
     vmid = params["vmid"]
     require(ctx.ident, f"/vms/{vmid}", "VM.Allocate")
-    if params.get("pool"):
+    if params.get("pool") and params["pool"] not in ctx.state.get("pools", {}):
         raise ApiError(f"pool '{params['pool']}' does not exist")
     if params.get("archive"):
         raise ApiError(f"can't find archive file '{params['archive']}'")
@@ -369,6 +369,8 @@ def create_vm(ctx, params):
             config["boot"] = "order=" + ";".join(devices)
     config["lock"] = "create"
     ctx.state["guests"][str(vmid)] = vm
+    if params.get("pool"):
+        pool_members.add_vm_to_pool(ctx, params["pool"], vmid)
     log = [
         f'  Logical volume "{v.split(":", 1)[1]}" created.'
         for k in sorted(config)
@@ -430,6 +432,7 @@ def destroy_vm(ctx, params):
 
 def destroyed(ctx, effect):
     vm = ctx.state["guests"].pop(str(effect["vmid"]), None)
+    pool_members.drop_vm(ctx, effect["vmid"])
     if vm is None:
         return
     keys = list(vm["config"].items()) + list(vm.get("pending", {}).items())
@@ -539,7 +542,7 @@ def clone_vm(ctx, params):
     vm = get_vm(ctx, params["node"], vmid)
     if params.get("target") and params["target"] != ctx.node:
         raise ApiError(f"no such cluster node '{params['target']}'")
-    if params.get("pool"):
+    if params.get("pool") and params["pool"] not in ctx.state.get("pools", {}):
         raise ApiError(f"pool '{params['pool']}' does not exist")
     if params.get("snapname"):
         raise ApiError(f"snapshot '{params['snapname']}' does not exist")
@@ -583,6 +586,8 @@ def clone_vm(ctx, params):
         "started": None,
         "pid": None,
     }
+    if params.get("pool"):
+        pool_members.add_vm_to_pool(ctx, params["pool"], newid)
     effect = {"kind": "qemu.cloned", "vmid": vmid, "newid": newid}
     log = [f"create {'full' if full else 'linked'} clone of drive(s) from VM {vmid}"]
     return ctx.task("qmclone", str(vmid), effect, log)

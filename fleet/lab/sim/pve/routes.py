@@ -3,7 +3,7 @@ effect. Every schema endpoint has exactly one handler (the contract tests check 
 
 from __future__ import annotations
 
-from . import access, cluster, lxc, network, qemu, storage
+from . import access, admin, cluster, disks, lxc, network, nodecfg, qemu, storage
 
 _VM = "/nodes/{node}/qemu/{vmid}"
 
@@ -51,6 +51,37 @@ HANDLERS = {
     "GET /nodes/{node}/network/{iface}": network.get_iface,
     "PUT /nodes/{node}/network/{iface}": network.update_iface,
     "DELETE /nodes/{node}/network/{iface}": network.delete_iface,
+    "GET /storage": admin.list_storage_cfg,
+    "POST /storage": admin.create_storage_cfg,
+    "GET /storage/{storage}": admin.read_storage_cfg,
+    "PUT /storage/{storage}": admin.update_storage_cfg,
+    "DELETE /storage/{storage}": admin.delete_storage_cfg,
+    "GET /access/acl": admin.list_acl,
+    "PUT /access/acl": admin.update_acl,
+    "GET /access/roles": admin.list_roles,
+    "GET /cluster/backup": admin.list_jobs,
+    "POST /cluster/backup": admin.create_job,
+    "GET /cluster/backup/{id}": admin.read_job,
+    "PUT /cluster/backup/{id}": admin.update_job,
+    "DELETE /cluster/backup/{id}": admin.delete_job,
+    "GET /pools": admin.list_pools,
+    "POST /pools": admin.create_pool,
+    "PUT /pools": admin.update_pool,
+    "DELETE /pools": admin.delete_pool,
+    "GET /pools/{poolid}": admin.read_pool,
+    "PUT /pools/{poolid}": admin.update_pool,
+    "DELETE /pools/{poolid}": admin.delete_pool,
+    f"PUT {_VM}/resize": disks.resize_vm,
+    f"GET {_VM}/pending": disks.pending,
+    "GET /nodes/{node}/dns": nodecfg.get_dns,
+    "PUT /nodes/{node}/dns": nodecfg.put_dns,
+    "GET /nodes/{node}/time": nodecfg.get_time,
+    "PUT /nodes/{node}/time": nodecfg.put_time,
+    "GET /nodes/{node}/apt/repositories": nodecfg.get_apt,
+    "POST /nodes/{node}/apt/repositories": nodecfg.post_apt,
+    "PUT /nodes/{node}/apt/repositories": nodecfg.put_apt,
+    "GET /nodes/{node}/tasks": nodecfg.list_tasks,
+    "GET /cluster/status": nodecfg.cluster_status,
 }
 
 EFFECTS = {
@@ -59,5 +90,6 @@ EFFECTS = {
     "qemu.started": qemu.started,
     "qemu.stopped": qemu.stopped,
     "qemu.cloned": qemu.cloned,
+    "qemu.resized": disks.resized,
     "lxc.created": lxc.created,
 }

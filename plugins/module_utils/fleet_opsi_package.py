@@ -1,0 +1,1 @@
+../../fleet/opsi/package.py

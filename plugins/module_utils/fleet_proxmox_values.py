@@ -1,0 +1,1 @@
+../../fleet/proxmox/values.py

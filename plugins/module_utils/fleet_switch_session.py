@@ -1,0 +1,1 @@
+../../fleet/switches/session.py
