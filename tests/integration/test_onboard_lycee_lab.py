@@ -9,8 +9,8 @@ with Samba stopped on the DC and a firewall rule removed, exits 1 naming exactly
 depend on those two (the DC service, LDAP/Kerberos and its DNS; the rule list) and nothing else.
 
 The lycée skeleton is trimmed to one node and two guests (the technician's review) to keep the
-lab to three containers on a shared machine. Proxmox, OPSI and switches are pending stages until
-their components land (the stage list says so).
+lab to three containers on a shared machine. What each stage should end as comes from the
+component table (pending while a component is not implemented, live once it is).
 """
 
 from __future__ import annotations
