@@ -90,7 +90,7 @@ def main() -> None:
             "site": f"{UAI}: lab lycée, 1 Proxmox node + DC + depot containers, firewall sim",
             "stages": stages,
             "pending": [s for s, v in stages.items() if v["status"] == "pending"],
-            "registry_and_secrets_s": round(registry_s, 2),
+            "site_new_s": round(registry_s, 2),
             "lab_up_s": round(lab_up_s, 2),
             "onboard_wall_s": round(wall_s, 2),
             "stages_total_s": round(fleet_s, 2),

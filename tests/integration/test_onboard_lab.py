@@ -8,7 +8,8 @@ onboarding lab test of the default set. On the way it proves: a firewall API fai
 `network` (simulator fault on writes) stops the onboarding with exit 1 naming the stage and
 what to run next; the fault cleared, the rerun continues at `network` (preflight is not run
 again); `--status` before and after; verify is read-only (the simulator's persisted state is
-byte-identical before and after) and names exactly the check a removed firewall rule breaks.
+byte-identical before and after) and names exactly the check a removed firewall rule breaks;
+Ctrl-C during a stage exits 130 and the rerun resumes at that stage.
 The full lycée (Linux hosts, Samba AD, kill -9 during `directory`, a stopped DC) is in
 test_onboard_lycee_lab.py (slow).
 """
@@ -19,6 +20,9 @@ import hashlib
 import json
 import secrets
 import shutil
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -26,8 +30,10 @@ import requests
 import yaml
 from test_lab_sims import sim_processes
 
+from fleet import components
 from fleet.lab.sim import service
 from fleet.lab.sim.part import endpoints, sim_dir
+from fleet.onboard import stages
 
 pytestmark = [pytest.mark.lab]
 
@@ -48,6 +54,25 @@ def empty_lab_registry(root: Path) -> Path:
     return registry
 
 
+def unpin_removed_guests(site_file: Path) -> None:
+    """`fleet site new` pins a VMID per guest in allocations.yml (`vmids.<UAI>.<guest>`): the
+    guests the review removed give their pins back."""
+    allocations = site_file.parent.parent / "allocations.yml"
+    data = yaml.safe_load(allocations.read_text(encoding="utf-8")) or {}
+    site = yaml.safe_load(site_file.read_text(encoding="utf-8"))
+    kept = {g["name"] for g in site.get("guests") or []}
+    vmids = data.get("vmids") or {}
+    if site["uai"] in vmids:
+        vmids[site["uai"]] = {g: v for g, v in vmids[site["uai"]].items() if g in kept}
+        if not vmids[site["uai"]]:
+            del vmids[site["uai"]]
+    header = "".join(
+        line for line in allocations.read_text(encoding="utf-8").splitlines(True)
+        if line.startswith("#")
+    )  # fmt: skip
+    allocations.write_text(header + yaml.safe_dump(data, sort_keys=False))
+
+
 def keep_only(site_file: Path, sections: tuple[str, ...]) -> None:
     """The technician's review: host sections other than `sections` removed."""
     data = yaml.safe_load(site_file.read_text(encoding="utf-8"))
@@ -55,6 +80,7 @@ def keep_only(site_file: Path, sections: tuple[str, ...]) -> None:
         if key not in sections:
             data.pop(key, None)
     site_file.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    unpin_removed_guests(site_file)
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +121,13 @@ def status(lab) -> dict[str, str]:
     return {r["stage"]: r["state"] for r in doc["stages"]}
 
 
+def absent(stage: str) -> str:
+    """A stage of a component this firewall-only site has no host for: `pending` while the
+    component is not implemented, `no_hosts` once it is (the table decides, not this test)."""
+    component = next(s.component for s in stages.stages() if s.name == stage)
+    return "no_hosts" if components.get(component).implemented else "pending"
+
+
 def faults(lab, spec: str) -> None:
     service.set_faults(endpoints(lab.root, "opnsense"), spec)
 
@@ -125,8 +158,8 @@ def test_new_lycee_onboarded_through_a_firewall_fault_then_verified_and_active(l
 
     before = status(lab)
     assert before["preflight"] == before["network"] == before["verify"] == "todo"
-    assert before["hypervisor"] == before["software"] == "pending"
-    assert before["base"] == before["directory"] == "no_hosts"
+    for stage in ("hypervisor", "base", "directory", "software", "switches"):
+        assert before[stage] == absent(stage), stage  # listed, never a quiet pass
 
     # the firewall API refuses every write: preflight (reads) passes, network fails
     faults(lab, f"dev={UAI}:error=500:method=POST")
@@ -148,7 +181,7 @@ def test_new_lycee_onboarded_through_a_firewall_fault_then_verified_and_active(l
     states = stage_states(doc)
     assert states["preflight"] == "done_earlier"  # resumed at network
     assert states["network"] == states["verify"] == "done"
-    assert states["hypervisor"] == "pending" and states["base"] == "no_hosts"
+    assert states["hypervisor"] == absent("hypervisor") and states["base"] == absent("base")
     assert doc["verification"]["result"] == "passed"
     assert doc["verification"]["counts"]["failed"] == 0
     assert doc["verification"]["versions"] == {
@@ -199,3 +232,38 @@ def test_verify_is_read_only_and_names_exactly_the_broken_check(lab):
     ]
     failing = next(c for c in site["checks"] if c["status"] == "failed")
     assert "pedago-egress-web" in failing["evidence"]
+
+
+def test_ctrl_c_during_a_stage_exits_130_and_the_rerun_resumes_there(lab):
+    """SIGINT (Ctrl-C) while `network` runs: fleet stops at a task boundary, exit 130, the stage
+    is `interrupted`; the next `fleet onboard` resumes at `network` and finishes."""
+    if status(lab)["verify"] != "done":
+        pytest.skip("needs the onboarded lycée of the first test")
+    faults(lab, f"dev={UAI}:latency=1500ms")  # every API call slow: the stage lasts a while
+    try:
+        log = lab.root / "ctrl-c.log"
+        with open(log, "w") as stderr:
+            proc = lab.popen_fleet("-v", "--registry", str(lab.registry), "--output", "json",
+                                   "onboard", UAI, "--yes", "--from-stage", "network",
+                                   "--vault-password-file", str(lab.password_file),
+                                   stdout=subprocess.PIPE, stderr=stderr)  # fmt: skip
+            deadline = time.monotonic() + 300
+            while "network: task" not in log.read_text():
+                assert proc.poll() is None, log.read_text()[-3000:]
+                assert time.monotonic() < deadline, log.read_text()[-3000:]
+                time.sleep(0.5)
+            proc.send_signal(signal.SIGINT)
+            out, _ = proc.communicate(timeout=300)
+    finally:
+        faults(lab, "")
+    assert proc.returncode == 130, log.read_text()[-3000:]
+    doc = json.loads(out)
+    assert stage_states(doc)["network"] == "interrupted"
+    assert f"`fleet onboard {UAI}` resumes at network" in doc["next"]
+    assert status(lab)["network"] == "interrupted"
+
+    code, doc, err = onboard(lab)
+    assert code == 0, err
+    states = stage_states(doc)
+    assert states["preflight"] == "done_earlier" and states["network"] == "done"
+    assert states["verify"] == "done"

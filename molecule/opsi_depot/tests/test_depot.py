@@ -14,16 +14,18 @@ from fleet.opsi.rpc import Client
 
 
 @pytest.fixture(scope="module")
-def opsi_dir() -> Path:
+def hostvars(host) -> dict:
+    """The depot's variables: the scenario's file under Molecule; on a live site (`fleet
+    verify`), the site inventory's (FLEET_VERIFY_INVENTORY)."""
     directory = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY")
-    if not directory:
-        pytest.fail("MOLECULE_EPHEMERAL_DIRECTORY is not set: run through `molecule verify`")
-    return Path(directory) / "opsi"
+    if directory:
+        return json.loads((Path(directory) / "opsi" / "depot1.json").read_text())
+    inventory = os.environ.get("FLEET_VERIFY_INVENTORY")
+    if not inventory:
+        pytest.fail("run through `molecule verify`, or set FLEET_VERIFY_INVENTORY (fleet verify)")
+    from testinfra.utils.ansible_runner import AnsibleRunner
 
-
-@pytest.fixture(scope="module")
-def hostvars(opsi_dir) -> dict:
-    return json.loads((opsi_dir / "depot1.json").read_text())
+    return AnsibleRunner(inventory).get_variables(host.backend.get_hostname())
 
 
 def test_depot_directories_belong_to_the_service_group(host):
@@ -62,6 +64,7 @@ def test_the_depot_has_every_locked_product_of_its_profiles(hostvars):
     assert not the_plan.changed
 
 
+@pytest.mark.molecule_only  # the scenario's own password: `fleet verify` skips it
 def test_the_service_account_reads_the_share_with_its_password(host):
     # the scenario's test-only password (molecule.yml); a wrong one is refused
     ok = host.run("PASSWD='Molecule-Share-2024!' smbclient //127.0.0.1/opsi_depot -U pcpatch -c ls")
