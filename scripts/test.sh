@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: set up, lint, then unit, integration (lab) and Molecule tests.
-# What CI runs (.ci/run). Slow suites (`-m slow`, the samba_ad_dc Molecule scenario) run
+# What CI runs (.ci/run). Slow suites (`-m slow`: the Molecule scenarios, long lab cases) run
 # deliberately: FLEET_TESTS=all ./scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."

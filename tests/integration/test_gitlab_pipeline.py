@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-pytestmark = pytest.mark.lab
+# slow: every job of the example pipeline against the lab (about 3 minutes); run deliberately
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 PIPELINE = REPO / "contrib" / "gitlab" / "registry-pipeline.yml"

@@ -24,7 +24,9 @@ from fleet.lab.image import image_ref
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 
-pytestmark = [pytest.mark.molecule, pytest.mark.lab]
+# slow: the base role is proved on the lab by test_runner_lab.py in the default run; its
+# Molecule scenario (about 5 minutes) runs with the other scenarios, deliberately
+pytestmark = [pytest.mark.molecule, pytest.mark.lab, pytest.mark.slow]
 
 
 def molecule_env(tmp_path: Path) -> dict[str, str]:

@@ -74,7 +74,11 @@ def cmdline(pid: int) -> bytes:
 def stubborn_running(root: Path, sites: int) -> dict[str, list[int]] | None:
     """The runs' processes once the SIGTERM-ignoring `sleep` runs for every site."""
     found = run_processes(root)
-    sleeping = [d for d, pids in found.items() if any(b"sleep" in cmdline(p) for p in pids)]
+    # the `sleep` itself, not the `sh -c '…; sleep …'` before it: only once sleep runs is the
+    # shell's SIGTERM trap in place (killing fleet earlier lets SIGTERM end the run at once)
+    sleeping = [
+        d for d, pids in found.items() if any(cmdline(p).startswith(b"sleep\0") for p in pids)
+    ]
     return found if len(sleeping) >= sites else None
 
 
