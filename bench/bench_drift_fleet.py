@@ -91,7 +91,7 @@ def simulator_memory() -> dict[str, float]:
 
 def task_seconds(report: dict) -> dict:
     """Task seconds per component summed over every site's events (runner_on_* durations)."""
-    by_role = {r: c.name for c in components.table() for r in c.roles}
+    by_role = components.by_role()
     total: dict[str, float] = defaultdict(float)
     per_site: dict[str, float] = {}
     for site in report["sites"]:
