@@ -5,8 +5,9 @@ killed with SIGKILL in the middle of `directory` (the run guard ends the run's p
 the site), `--status` says `directory` was killed with its run, the rerun resumes at `directory`
 and finishes, `verify` passes, the site is `active`. Then verify is read-only (each container's
 /etc, the directory's objects and the simulators' state byte-identical before and after) and,
-with Samba stopped on the DC and a firewall rule removed, exits 1 naming exactly the checks that
-depend on those two (the DC service, LDAP/Kerberos and its DNS; the rule list) and nothing else.
+with Samba stopped on the DC, a firewall rule removed and a guest stopped in the Proxmox simulator
+(each by another client), exits 1 naming exactly the checks that depend on those three (the DC
+service, LDAP/Kerberos and its DNS; the rule list; that guest's state) and nothing else.
 
 The lycée skeleton is trimmed to one node and two guests (the technician's review) to keep the
 lab to three containers on a shared machine. What each stage should end as comes from the
@@ -23,7 +24,9 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import proxmoxer
 import pytest
 import requests
 import yaml
@@ -159,7 +162,30 @@ def test_lycee_onboarded_with_a_kill_during_directory_then_verified(lab):
     assert checked == {c.name for c in components.implemented() if c.name in present}
 
 
-def test_verify_is_read_only_then_names_a_stopped_dc_and_a_removed_rule(lab):
+def stop_guest(lab, name: str) -> None:
+    """Another client stops a guest: proxmoxer with the node's token, TLS verified."""
+    inventory = json.loads(
+        lab.fleet("--registry", str(lab.registry), "inventory", "show", UAI).stdout
+    )
+    hostvars = inventory["_meta"]["hostvars"]
+    guest = next(g for h in inventory["proxmox_nodes"]["hosts"]
+                 for g in hostvars[h]["proxmox_guests"] if g["name"] == name)  # fmt: skip
+    dev = next(d for d in endpoints(lab.root, "pve")["devices"] if d["name"] == UAI)
+    url = urlsplit(dev["url"])
+    user, _, token = dev["token_id"].partition("!")
+    pve = proxmoxer.ProxmoxAPI(url.hostname, port=url.port, user=user, token_name=token,
+                               token_value=dev["token_secret"], verify_ssl=dev["ca"],
+                               timeout=15)  # fmt: skip
+    node = pve.nodes(guest["node"])
+    upid = node.qemu(guest["vmid"]).status.stop.post()
+    deadline = time.monotonic() + 60
+    while node.tasks(upid).status.get()["status"] != "stopped":
+        assert time.monotonic() < deadline, upid
+        time.sleep(0.2)
+    assert node.qemu(guest["vmid"]).status.current.get()["status"] == "stopped"
+
+
+def test_verify_is_read_only_then_names_a_stopped_dc_a_removed_rule_and_a_stopped_guest(lab):
     if status(lab)["verify"]["state"] != "done":
         pytest.skip("needs the onboarded lycée of the previous test")
     before, sims = host_state(lab), sim_state(lab)
@@ -178,15 +204,18 @@ def test_verify_is_read_only_then_names_a_stopped_dc_and_a_removed_rule(lab):
                 if r["description"].startswith("[fleet] pedago-egress-web"))  # fmt: skip
     session.post(f"{url}/delRule/{uuid}", json={}, verify=device["ca"], timeout=15)
     session.post(f"{url}/apply", json={}, verify=device["ca"], timeout=15)
+    stop_guest(lab, "depot1")
 
     code, doc, err = fleet(lab, "verify", UAI)
     assert code == 1, err
     (site,) = doc["sites"]
     assert sorted(site["failing"]) == sorted([
         f"opnsense: test_rules_in_registry_order[fw1.{DOMAIN}]",
+        f"proxmox: test_the_guest_exists_in_its_registry_state[depot1@pve1.{DOMAIN}]",
         f"samba_ad: test_samba_ad_dc_is_active_and_enabled[ansible://{DC}]",
         f"samba_ad: test_ldap_and_kerberos_answer[ansible://{DC}]",
         f"samba_ad: test_srv_records_resolve_through_the_dc[ansible://{DC}]",
     ])  # fmt: skip
     report = Path(site["reports"]["html"]).read_text()
     assert "pedago-egress-web" in report and "is_running" in report
+    assert "depot1 is stopped" in report

@@ -1,55 +1,13 @@
-"""The Proxmox nodes to check and a proxmoxer client for each (shared by the proxmox_guests
-scenario's tests).
-
-The checks only read, so they run the same under Molecule (each node's variables are the files
-prepare.yml wrote) and against a live site (`FLEET_VERIFY_INVENTORY=<inventory>`: the nodes of
-its `proxmox_nodes` group, the variables from the inventory; the token from
-`proxmox_api_token_id`/`proxmox_api_token_secret` or the credentials file the lab names).
-"""
+"""The Proxmox nodes to check and a proxmoxer client for each (fleet/proxmox/checks.py: the
+same under Molecule and against a live site)."""
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
-
-import proxmoxer
 import pytest
 
+from fleet.proxmox.checks import api_for, nodes
 
-def api_for(hostvars: dict[str, Any]):
-    url = urlsplit(hostvars.get("fleet_pve_api_url") or hostvars["proxmox_api_url"])
-    ca = hostvars.get("fleet_pve_api_ca") or hostvars.get("proxmox_api_ca_file") or True
-    token_id, secret = (
-        hostvars.get("proxmox_api_token_id"),
-        hostvars.get("proxmox_api_token_secret"),
-    )
-    if not (token_id and secret):
-        with open(hostvars["fleet_pve_api_credentials_file"], encoding="utf-8") as handle:
-            data = json.load(handle)
-        token_id, secret = data["token_id"], data["token_secret"]
-    user, _, name = token_id.partition("!")
-    return proxmoxer.ProxmoxAPI(url.hostname, port=url.port or 8006, user=user, token_name=name,
-                                token_value=secret, verify_ssl=ca, timeout=15)  # fmt: skip
-
-
-def _nodes() -> dict[str, dict[str, Any]]:
-    ephemeral = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY")
-    if ephemeral and (Path(ephemeral) / "pve").is_dir():
-        return {p.stem: json.loads(p.read_text())
-                for p in sorted((Path(ephemeral) / "pve").glob("pve*.json"))}  # fmt: skip
-    inventory = os.environ.get("FLEET_VERIFY_INVENTORY")
-    if not inventory:
-        pytest.fail("run through `molecule verify`, or set FLEET_VERIFY_INVENTORY")
-    from testinfra.utils.ansible_runner import AnsibleRunner
-
-    runner = AnsibleRunner(inventory)
-    return {h: runner.get_variables(h) for h in runner.get_hosts("proxmox_nodes")}
-
-
-NODES = _nodes()
+NODES = nodes()
 
 
 @pytest.fixture(params=sorted(NODES), scope="module")
