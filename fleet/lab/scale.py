@@ -39,6 +39,9 @@ MAX_SITES = 1024  # /20 sites in the /10
 # errors, a device that accepts and never answers (the client's timeout ends it), and one that
 # is up 0.3 s then down 3 s, over and over (a reconcile of several calls meets a down phase).
 FAULT_TYPES = ("down", "error=500", "hang", "flap=300ms/3s")
+# The same site's switches (SSH, fleet/lab/sim/switches): a server error has no SSH form, so
+# the switch refuses the login; a flapping site's switches are down (that simulator has no flap).
+SWITCH_FAULTS = {"down": "down", "error=500": "auth", "hang": "hang", "flap=300ms/3s": "down"}
 METHOD = (
     "API devices of every site from one simulator process per kind; SSH hosts (podman "
     "containers) for the sampled sites only; the other sites' Linux hosts are excluded from "
@@ -68,6 +71,13 @@ class ScalePlan:
             by_type.setdefault(fault, []).append(uai)
         return ";".join(f"dev={','.join(uais)}:{fault}" for fault, uais in by_type.items())
 
+    def switch_fault_spec(self) -> str:
+        """The faults of the faulted sites' switches (named `<switch>.<uai>.<domain>`)."""
+        by_effect: dict[str, list[str]] = {}
+        for uai, fault in sorted(self.faults.items()):
+            by_effect.setdefault(SWITCH_FAULTS[fault], []).append(f"*.{uai.lower()}.*")
+        return ";".join(f"dev={','.join(globs)}:{effect}" for effect, globs in by_effect.items())
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -78,6 +88,7 @@ class ScalePlan:
             "ssh_sites": self.ssh_sites,
             "excluded_reason": self.excluded_reason,
             "faults": self.fault_spec(),
+            "switch_faults": self.switch_fault_spec(),
             "seed": self.seed,
         }
 

@@ -1,5 +1,5 @@
 """The lab at fleet scale, small: `fleet lab up --sites 8 --ssh-sites 0` with four sites
-faulted (one of each fault: down, HTTP 500, hang, flapping) → `fleet drift --all` ends with
+faulted (one of each fault: down, HTTP 500, hang, flapping; their switches get the SSH form) → `fleet drift --all` ends with
 exactly those four sites failed, every other site's result what its devices say (drift: nothing
 was ever deployed), the exit code of a failed run, the SSH components `excluded` with the reason
 in every site of the JSON report, and the hung site costing no other site more than its timeout.
@@ -76,6 +76,18 @@ def test_drift_all_fails_exactly_the_faulted_sites(scale_lab):
         if fault in words:
             assert words[fault] in messages, (uai, fault, messages)
 
+    # a faulted site's switches never pass: the site stops at its failed firewall (deploy
+    # order), and a healthy site's switches all ran
+    for uai, site in sites.items():
+        outcomes = {o["component"]: o for o in site["outcomes"]}
+        switch_failures = [f for f in site["failures"] if f["component"] == "switches"]
+        if uai not in failed:
+            assert switch_failures == [], (uai, switch_failures)
+        else:
+            assert outcomes["switches"]["outcome"] in ("not_reached", "no_hosts") or (
+                switch_failures and all(f["host"].startswith("sw") for f in switch_failures)
+            ), (uai, outcomes["switches"])
+
     # the SSH components are excluded, with why, on every site — never a quiet pass
     for site in sites.values():
         outcomes = {o["component"]: o for o in site["outcomes"]}
@@ -98,3 +110,40 @@ def test_drift_all_fails_exactly_the_faulted_sites(scale_lab):
         and hung["started"] < s["finished"]
     ]
     assert overlapped, "no other site ran while the hung one waited"
+
+
+def switch_login(device: dict) -> str:
+    """What a client meets logging in to a lab switch (paramiko, as netmiko would)."""
+    import paramiko
+
+    client = paramiko.SSHClient()
+    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())  # the lab's own simulator
+    try:
+        client.connect(device["host"], port=device["port"], username=device["username"],
+                       password=device["password"], timeout=10, banner_timeout=10,
+                       auth_timeout=10, look_for_keys=False, allow_agent=False)  # fmt: skip
+    except paramiko.AuthenticationException:
+        return "refused"
+    except (paramiko.SSHException, EOFError, OSError):
+        return "closed"
+    finally:
+        client.close()
+    return "ok"
+
+
+def test_a_faulted_sites_switches_get_the_ssh_form_of_its_fault(scale_lab):
+    from fleet.lab.sim.part import endpoints
+
+    devices = endpoints(scale_lab.root, "switches")["devices"]
+    by_site: dict[str, dict] = {}
+    for device in devices:
+        by_site.setdefault(device["name"].split(".")[1].upper(), device)
+    expected = {"down": "closed", "error": "refused", "flap": "closed"}
+    seen = {}
+    for uai, device in by_site.items():
+        fault = scale_lab.faulted.get(uai)
+        if fault == "hang":
+            continue  # logs in, then never a prompt: the drift's timeout proves it
+        seen[uai] = (switch_login(device), expected.get(fault, "ok"))
+    assert seen and all(got == want for got, want in seen.values()), seen
+    assert {want for _, want in seen.values()} >= {"ok", "closed"}

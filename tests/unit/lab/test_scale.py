@@ -11,6 +11,8 @@ from fleet.cli.main import main
 from fleet.errors import BadInput
 from fleet.lab import scale
 from fleet.lab.sim.faults import parse
+from fleet.lab.sim.switches import effects as switch_effects
+from fleet.lab.sim.switches import parse_faults as parse_switch_faults
 from fleet.registry import load_registry
 
 UAIS = [f"0180{n:03d}X" for n in range(100)]
@@ -42,6 +44,21 @@ def test_named_faults_and_the_simulator_spec_they_become():
     assert spec == f"dev={UAIS[3]},{UAIS[9]}:down;dev={UAIS[5]}:hang"
     rules = parse(spec).rules  # the simulators' own parser accepts it
     assert [r.devices for r in rules] == [(UAIS[3], UAIS[9]), (UAIS[5],)]
+
+
+def test_a_faulted_sites_switches_get_the_ssh_form_of_its_fault():
+    chosen = {UAIS[1]: "down", UAIS[2]: "error=500", UAIS[3]: "hang", UAIS[4]: "flap=300ms/3s"}
+    plan = scale.ScalePlan(sites=100, registry="r", ssh_sites=[], faults=chosen)
+    spec = plan.switch_fault_spec()
+    low = [u.lower() for u in UAIS]
+    assert spec == (f"dev=*.{low[1]}.*,*.{low[4]}.*:down;dev=*.{low[2]}.*:auth;"
+                    f"dev=*.{low[3]}.*:hang")  # fmt: skip
+    rules = parse_switch_faults(spec)  # the switches simulator's own parser accepts it
+    assert switch_effects(rules, f"sw-core.{low[2]}.lab.fleet.test") == {"auth"}
+    assert switch_effects(rules, f"sw-core.{low[4]}.lab.fleet.test") == {"down"}
+    assert switch_effects(rules, f"sw-core.{low[5]}.lab.fleet.test") == set()
+    assert plan.lab_options()["switch_faults"] == spec
+    assert scale.ScalePlan(sites=1, registry="r", ssh_sites=[]).switch_fault_spec() == ""
 
 
 @pytest.mark.parametrize(

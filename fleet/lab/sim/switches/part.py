@@ -72,6 +72,11 @@ class SwitchSimulator(Simulator):
             layout="port",
             seed=int(ctx.options.get("seed", 0)),
         )
+        if ctx.options.get("switch_faults") is not None:  # the lab at scale; '' clears them
+            from fleet.lab.sim.switches.serve import write_faults
+
+            write_faults(sim_dir(root) / KIND / "state", ctx.options["switch_faults"])
+            ctx.say(self.name, f"faults: {ctx.options['switch_faults'] or 'none'}")
         overlay = {}
         for device in doc["devices"]:
             creds = {"username": device["username"], "password": device["password"],
