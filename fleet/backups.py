@@ -3,9 +3,10 @@ change, so `git log -p` shows every change of a firewall or a switch — made by
 (the Oxidized habit, inside fleet).
 
 Layout: `<repo>/<UAI>/<device>` (e.g. `0450050K/fw1.xml`, `0450050K/sw-core.cfg`); the
-repository is `.fleet/backups` unless FLEET_BACKUP_DIR says otherwise. Roles store a device's
-configuration with the `fleet_config_backup` module (plugins/modules/), which calls `store`
-here through module_utils; several site runs commit at once, so a file lock serialises them.
+repository is `.fleet/backups` unless FLEET_BACKUP_DIR says otherwise. The module that reads a
+device's configuration stores it (`fleet_opnsense_config`, `fleet_switch_config` in
+plugins/modules/), calling `store` here through module_utils; several site runs commit at once,
+so a file lock serialises them.
 Callers mask secrets before storing: this module writes what it is given.
 
 Standard library and dulwich only (the module runs under Ansible).

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-ACTIONS = ("fleet_switch_config", "fleet_config_backup")
+ACTIONS = ("fleet_switch_config",)
 SHOWN = 3  # unmanaged lines shown in the table (all of them in `sites`)
 
 
@@ -46,13 +46,12 @@ def switches(run: Any) -> dict[str, Any] | None:
     details: dict[str, Any] = {}
     for site in run.sites:
         per_host: dict[str, dict[str, Any]] = {}
-        for action, host, res in task_results(site.run_dir):
+        for _action, host, res in task_results(site.run_dir):
             entry = per_host.setdefault(host, {"lines": 0, "unmanaged": [], "commit": ""})
-            if action == "fleet_switch_config":
-                entry["lines"] = len(res.get("lines") or [])
-                entry["unmanaged"] = [str(u) for u in res.get("unmanaged") or []]
-                entry["failed"] = bool(res.get("failed"))
-            elif "commit" in res:
+            entry["lines"] = len(res.get("lines") or [])
+            entry["unmanaged"] = [str(u) for u in res.get("unmanaged") or []]
+            entry["failed"] = bool(res.get("failed"))
+            if "commit" in res:  # the module commits the configuration it read (backup_dir)
                 entry["commit"] = (res.get("commit") or "unchanged")[:12]
         if not per_host:
             continue

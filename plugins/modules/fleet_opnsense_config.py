@@ -12,7 +12,7 @@ description:
     keys and secrets, passwords and hashes, pre-shared keys, private keys; fleet.opnsense.configxml)
     and commits it as C(<backup_dir>/<site>/<device>) when it differs from the stored one, with
     a message naming the run and the firewall's own revision (who saved it, when, why).
-  - The same store as C(fleet_config_backup) (fleet/backups.py); the configuration travels from
+  - The same store as C(fleet_switch_config)'s backup (fleet/backups.py); the configuration travels from
     the API to the repository inside this module, so it never sits in the run's events.
   - Never reports C(changed) (a backup changes nothing on the device); in check mode (plan,
     drift) it still records what it read, so a change made by hand is kept.

@@ -30,6 +30,16 @@ options:
   known_hosts: {type: path, description: known_hosts file to check the host key against (default the controller's own).}
   timeout: {type: float, default: 20, description: Seconds for connecting and for each answer.}
   save: {type: bool, default: true, description: Save the configuration (write memory) after a change.}
+  backup_dir:
+    type: path
+    description:
+      - fleet's git repository of device backups. When set, the running configuration read at the
+        end (secrets masked) is committed to C(<backup_dir>/<backup_site>/<backup_device>) in the
+        same run, check mode included (a hand change is kept even when nothing is applied; the
+        device is never written in check mode).
+  backup_site: {type: str, description: The site's UAI (a directory of the backup repository).}
+  backup_device: {type: str, description: 'The backup file name, e.g. C(sw-core.cfg).'}
+  backup_message: {type: str, description: The commit message (names the run).}
 author: fleet
 """
 
@@ -37,6 +47,7 @@ RETURN = r"""
 lines: {description: The remediation lines sent (or to send in check mode), secrets masked., type: list, returned: always}
 unmanaged: {description: Lines of the running configuration fleet does not manage (left alone)., type: list, returned: always}
 config: {description: The running configuration after the run, secrets masked (for the backup)., type: str, returned: always}
+commit: {description: 'The backup commit, or null when the stored configuration was already this one.', type: str, returned: when backup_dir is set}
 """
 
 import json  # noqa: E402
@@ -44,6 +55,7 @@ import json  # noqa: E402
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
 try:
+    from ansible.module_utils.fleet_backups import store
     from ansible.module_utils.fleet_switch_converge import SwitchError, Target, converge
 except ImportError:  # pragma: no cover - only outside fleet's project layout
     converge = None
@@ -66,7 +78,12 @@ def main() -> None:
             "known_hosts": {"type": "path"},
             "timeout": {"type": "float", "default": 20},
             "save": {"type": "bool", "default": True},
+            "backup_dir": {"type": "path"},
+            "backup_site": {"type": "str"},
+            "backup_device": {"type": "str"},
+            "backup_message": {"type": "str"},
         },
+        required_by={"backup_dir": ("backup_site", "backup_device", "backup_message")},
         supports_check_mode=True,
     )
     p = module.params
@@ -118,7 +135,16 @@ def main() -> None:
         )
     except (SwitchError, ValueError) as exc:
         module.fail_json(msg=str(exc))
-    module.exit_json(**outcome.to_result())
+    result = outcome.to_result()
+    if p["backup_dir"]:
+        # the same process commits what it read: no second module run per switch
+        try:
+            result["commit"] = store(p["backup_dir"], p["backup_site"], p["backup_device"],
+                                     result["config"], p["backup_message"])  # fmt: skip
+        except (OSError, ValueError, ImportError) as exc:
+            module.fail_json(msg=f"backup of {p['backup_site']}/{p['backup_device']} failed: {exc}",
+                             **result)  # fmt: skip
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -47,20 +47,29 @@ def test_the_module_plans_converges_and_stays_converged_without_leaking_secrets(
             "password": d["password"], "snmp_community": "vault-c0mmunity",
             "enable_secret": "vault-en4ble",
             "known_hosts": sim.doc["known_hosts"], "timeout": 10}  # fmt: skip
+    backups = tmp_path / "backups"
+    args |= {"backup_dir": str(backups), "backup_site": "0450050K", "backup_device": "sw.cfg",
+             "backup_message": "fleet drift/plan run r1: 0450050K sw"}  # fmt: skip
     plan = ansible(args, tmp_path, check=True)["result"]
     assert plan["changed"] is True and plan["lines"][:2] == ["vlan 10", "  name mgmt"]
+    # check mode still commits what it read (the device as found), from the same module run
+    assert plan["commit"] and (backups / "0450050K/sw.cfg").read_text() == plan["config"]
     assert plan["diff"]["prepared"] == "\n".join(plan["lines"]) + "\n"
     assert "snmp-server community ******** RO" in plan["lines"]
     assert "hostname Switch" in plan["config"]  # check mode changed nothing
     first = ansible(args, tmp_path)
     assert first["result"]["changed"] is True and first["result"]["lines"] == plan["lines"]
     assert "hostname sw-test" in first["result"]["config"]
+    assert first["result"]["commit"] not in (None, plan["commit"])  # the converged config
     second = ansible(args, tmp_path)
     assert second["result"]["changed"] is False and second["result"]["lines"] == []
+    assert second["result"]["commit"] is None  # stored already: no new commit
     assert "service timestamps log datetime msec" in second["result"]["unmanaged"]
     for run in (first, second):
         assert "vault-c0mmunity" not in run["raw"] and d["password"] not in run["raw"]
         assert "vault-en4ble" not in run["raw"]
+    stored = (backups / "0450050K/sw.cfg").read_text()
+    assert "vault-c0mmunity" not in stored and "snmp-server community ******** RO" in stored
 
 
 def test_a_wrong_password_fails_naming_the_switch(switches, tmp_path):

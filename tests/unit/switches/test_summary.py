@@ -23,9 +23,8 @@ def test_lines_unmanaged_and_commit_per_switch(tmp_path):
         1,
         "fleet_switch_config",
         "sw-core.s",
-        {"lines": ["vlan 9", "  name x"], "unmanaged": unmanaged},
+        {"lines": ["vlan 9", "  name x"], "unmanaged": unmanaged, "commit": "0123456789abcdef"},
     )
-    event(events, 2, "fleet_config_backup", "sw-core.s", {"commit": "0123456789abcdef"})
     event(events, 3, "fleet_switch_config", "sw-b.s", {"failed": True, "msg": "switch sw-b: …"},
           kind="runner_on_failed")  # fmt: skip
     event(events, 4, "fleet_opnsense_vlans", "fw1.s", {"changed": True})
