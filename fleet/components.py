@@ -189,11 +189,23 @@ SITE_HEADER = """\
 """
 
 
-def render_site_yml() -> str:
+SITE_RUN_HEADER = """\
+---
+# Written by fleet for one site run: playbooks/site.yml less the components this site has no
+# hosts for (their plays would match nothing; leaving them out spares Ansible parsing their
+# roles on every site of a fleet-wide run). The reports still list every component.
+"""
+
+
+def render_site_yml(only: Iterable[str] | None = None) -> str:
     """`playbooks/site.yml`: an import of each implemented component's playbook, in order;
-    components not implemented yet are listed as comments (reports show them as such)."""
-    lines = [SITE_HEADER]
+    components not implemented yet are listed as comments (reports show them as such).
+    `only`: the components a site run needs (the run's own copy, fleet.runner.prepare)."""
+    keep = None if only is None else set(only)
+    lines = [SITE_HEADER if keep is None else SITE_RUN_HEADER]
     for component in table():
+        if keep is not None and component.name not in keep:
+            continue
         if component.implemented:
             lines.append(f"\n- name: {component.title}\n")
             lines.append(f"  ansible.builtin.import_playbook: {component.name}.yml\n")

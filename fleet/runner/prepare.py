@@ -27,6 +27,8 @@ from pathlib import Path
 
 import yaml
 
+from fleet import components
+from fleet.components import SITE_PLAYBOOK
 from fleet.errors import BadInput
 from fleet.inventory import SiteInventory
 from fleet.runner.spec import RunSpec
@@ -137,6 +139,27 @@ def read_vault_password(source: Path) -> bytes:
     return source.read_bytes()
 
 
+def _place(source: Path, target: Path, bundle: bool) -> None:
+    if not bundle:
+        target.symlink_to(source)
+    elif source.is_dir():
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+    else:
+        shutil.copy2(source, target)
+
+
+def _site_yml_for(spec: RunSpec, inventory: SiteInventory, project_root: Path) -> str | None:
+    """The site's own site.yml when the run is the table's site.yml and some implemented
+    component has no host on this site (else None: the project's file as it is)."""
+    if spec.playbook != SITE_PLAYBOOK or not components.site_yml_current(project_root):
+        return None
+    live = [c for c in components.table() if c.implemented]
+    present = [c.name for c in live if inventory.groups.get(c.group)]
+    if not present or len(present) == len(live):
+        return None  # nothing to spare, or no play at all (an empty playbook is an error)
+    return components.render_site_yml(only=present)
+
+
 def prepare_site_dir(
     spec: RunSpec,
     inventory: SiteInventory,
@@ -170,18 +193,21 @@ def prepare_site_dir(
         for part in value.split(os.pathsep):
             if part and not os.path.isabs(part):
                 entries.add(Path(part).parts[0])
+    site_yml = _site_yml_for(spec, inventory, project_root)
     for entry in sorted(entries):
         source = project_root / entry
         target = project / entry
         if not source.exists() or target.exists() or target.is_symlink():
             continue
-        if bundle:
-            if source.is_dir():
-                shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-            else:
-                shutil.copy2(source, target)
-        else:
-            target.symlink_to(source)
+        if site_yml is not None and entry == Path(SITE_PLAYBOOK).parts[0]:
+            # the playbooks directory entry by entry, with this site's own site.yml
+            target.mkdir()
+            for child in sorted(source.iterdir()):
+                if child.name != Path(SITE_PLAYBOOK).name:
+                    _place(child, target / child.name, bundle)
+            _write(project / SITE_PLAYBOOK, site_yml)
+            continue
+        _place(source, target, bundle)
 
     envvars = {
         # Speed defaults (bench/bench_runner.py measures them).

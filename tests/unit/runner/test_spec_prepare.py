@@ -122,6 +122,7 @@ def test_private_data_dir_layout(tmp_path, project):
     secret = path / "env" / "vault_password"
     assert secret.read_text() == "s3cret-pass\n"
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    # a site.yml of the project's own (not the table's): used as it is
     assert (path / "project" / "playbooks").resolve() == (project / "playbooks").resolve()
     assert (path / "project" / "vendor_roles").is_symlink()
     site_dir.remove_secrets()
@@ -134,6 +135,43 @@ def test_private_data_dir_layout(tmp_path, project):
     (control / "stale-socket").touch()  # `ssh -O exit` on a non-socket fails: still removed
     site_dir.end_ssh_masters()
     assert not control.exists()
+
+
+def plays(path: Path) -> list[str]:
+    return [p["ansible.builtin.import_playbook"] for p in yaml.safe_load(path.read_text())]
+
+
+@pytest.mark.parametrize("bundle", [False, True])
+def test_a_site_run_imports_only_the_components_the_site_has_hosts_for(tmp_path, project,
+                                                                       bundle):  # fmt: skip
+    from fleet import components
+
+    (project / "playbooks" / "site.yml").write_text(components.render_site_yml())
+    for component in components.table():
+        (project / component.playbook).write_text(f"# {component.name}\n")
+    site_dir = prepare_site_dir(RunSpec(mode="check"), SITE, tmp_path / "X", project, "r1",
+                                bundle=bundle)  # fmt: skip
+    run_site = site_dir.path / "project" / "playbooks" / "site.yml"
+    assert not run_site.is_symlink()
+    assert plays(run_site) == ["proxmox.yml", "samba_ad.yml"]  # deploy order, hosts present
+    assert "one site run" in run_site.read_text()
+    assert (project / "playbooks" / "site.yml").read_text() == components.render_site_yml()
+    for component in components.table():  # every component playbook is there to import
+        linked = site_dir.path / "project" / component.playbook
+        assert linked.read_text() == f"# {component.name}\n"
+        assert linked.is_symlink() is not bundle
+
+    # a component's own playbook, or a site with a host for every component: the project's file
+    own = prepare_site_dir(RunSpec.build("drift", component="base"), SITE, tmp_path / "Y",
+                           project, "r1")  # fmt: skip
+    assert (own.path / "project" / "playbooks").is_symlink()
+    full = SiteInventory(uai="X", files=SITE.files, hosts=SITE.hosts,
+                         groups={c.group: ["h"] for c in components.table()})  # fmt: skip
+    every = prepare_site_dir(RunSpec(), full, tmp_path / "Z", project, "r1")
+    assert (every.path / "project" / "playbooks").is_symlink()
+    nothing = SiteInventory(uai="X", files=SITE.files, hosts=[], groups={})
+    empty = prepare_site_dir(RunSpec(), nothing, tmp_path / "W", project, "r1")
+    assert (empty.path / "project" / "playbooks").is_symlink()  # never an empty playbook
 
 
 def test_bundle_copies_the_project(tmp_path, project):
