@@ -18,9 +18,12 @@ remote worker (docs/scale-out.md); `bundle=True` copies the project instead of l
 from __future__ import annotations
 
 import configparser
+import functools
+import hashlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +34,7 @@ from fleet import components
 from fleet.components import SITE_PLAYBOOK
 from fleet.errors import BadInput
 from fleet.inventory import SiteInventory
+from fleet.paths import Paths
 from fleet.runner.spec import RunSpec
 
 # Top-level project entries a run may need besides what ansible.cfg points at.
@@ -125,6 +129,37 @@ def mitogen_settings() -> dict[str, str]:
         raise BadInput("--accelerate needs mitogen: pip install 'fleet[accelerate]'")
     plugins = Path(next(iter(found.submodule_search_locations))) / "plugins" / "strategy"
     return {"ANSIBLE_STRATEGY_PLUGINS": str(plugins), "ANSIBLE_STRATEGY": "mitogen_linear"}
+
+
+CALLBACK_DIR = "plugins/callback"
+PAYLOAD_CACHE_CALLBACK = "fleet_ansiballz_cache"
+
+
+@functools.lru_cache(maxsize=8)
+def payload_cache_key(project_root: Path) -> str:
+    """What Ansible's module payloads are made of: the project's modules and module_utils
+    (names and bytes) and the Ansible and Python versions."""
+    import ansible.release
+
+    digest = hashlib.sha256(f"{ansible.release.__version__} {sys.version}".encode())
+    for folder in ("plugins/modules", "plugins/module_utils"):
+        for path in sorted((project_root / folder).rglob("*.py")):
+            digest.update(str(path.relative_to(project_root)).encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def payload_cache_settings(project_root: Path) -> dict[str, str]:
+    """Environment for plugins/callback/fleet_ansiballz_cache.py: every site run of every
+    command shares one module payload cache per project state (docs/runner.md)."""
+    if not (project_root / CALLBACK_DIR / f"{PAYLOAD_CACHE_CALLBACK}.py").is_file():
+        return {}
+    cache = Paths.at(project_root).state / "cache" / "ansiballz" / payload_cache_key(project_root)
+    return {
+        "ANSIBLE_CALLBACK_PLUGINS": CALLBACK_DIR,  # relative to project/, the run's cwd
+        "ANSIBLE_CALLBACKS_ENABLED": PAYLOAD_CACHE_CALLBACK,
+        "FLEET_ANSIBALLZ_CACHE": str(cache),
+    }
 
 
 def read_vault_password(source: Path) -> bytes:
@@ -224,6 +259,8 @@ def prepare_site_dir(
     }
     control_dir = Path(tempfile.mkdtemp(prefix="fleet-ssh-"))
     envvars["ANSIBLE_SSH_CONTROL_PATH_DIR"] = str(control_dir)
+    if not bundle:  # a payload cache on this machine (a remote worker builds its own)
+        envvars.update(payload_cache_settings(project_root))
     if spec.accelerate:
         envvars.update(mitogen_settings())
     if facts_dir is not None:
