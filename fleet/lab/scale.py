@@ -35,6 +35,7 @@ from fleet.paths import Paths
 SUPERNET = "127.64.0.0/10"
 LAB_REGION = Path(__file__).resolve().parents[2] / "inventories" / "lab" / "region.yml"
 MAX_SITES = 1024  # /20 sites in the /10
+GUEST_DISK_GB = 100
 # The fault each faulted site gets, in turn (fleet.lab.sim.faults): a dead device, server
 # errors, a device that accepts and never answers (the client's timeout ends it), and one that
 # is up 0.3 s then down 3 s, over and over (a reconcile of several calls meets a down phase).
@@ -113,6 +114,11 @@ def write_registry(project_root: Path, count: int) -> Path:
     region = yaml.safe_load((root / "region.yml").read_text(encoding="utf-8"))
     region["name"] = f"fleet lab at scale — {count} sample sites"
     region["addressing"]["supernet"] = SUPERNET
+    # the PVE simulator's node has 800 GiB of local-lvm: a site's guests must fit on its one
+    # (folded) node, so the scale lab's templates ask for at most GUEST_DISK_GB each
+    for template in (region.get("guest_templates") or {}).values():
+        if template.get("disk_gb", 0) > GUEST_DISK_GB:
+            template["disk_gb"] = GUEST_DISK_GB
     text = "---\n" + yaml.safe_dump(region, sort_keys=False, allow_unicode=True)
     atomic_write(root / "region.yml", text)
     for path in sorted((root / "sites").glob("*.yml")):

@@ -123,3 +123,16 @@ def test_a_sites_proxmox_nodes_are_folded_into_one(tmp_path):
     assert [n.name for n in lycee.proxmox.nodes] == ["pve1"]
     assert lycee.proxmox.nodes[0].cores == 64
     assert {g.node for g in lycee.guests} == {"pve1"}
+
+
+def test_every_sites_guests_fit_on_the_simulated_node(tmp_path):
+    """The PVE simulator's node has 800 GiB of local-lvm (fleet/lab/sim/pve/state.py): a deploy
+    of a sampled site must not fail for want of space the real site would have."""
+    from fleet.inventory import site_inventory
+
+    registry = load_registry(scale.write_registry(tmp_path, 12))
+    for uai in registry.sites:
+        hostvars = site_inventory(registry, uai)["_meta"]["hostvars"]
+        disks = [d["size_gb"] for h in hostvars.values() for g in h.get("proxmox_guests") or []
+                 for d in g["disks"]]  # fmt: skip
+        assert sum(disks) <= 800 - 8, (uai, disks)  # the template's own 8 GiB base disk
