@@ -24,14 +24,13 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import proxmoxer
 import pytest
 import requests
 import yaml
 from test_lab_sims import sim_processes
 from test_onboard_lab import UAI, empty_lab_registry, sim_state, unpin_removed_guests
+from test_proxmox_lab import api, wait, wanted
 
 from fleet import components
 from fleet.lab.hosts import container_name
@@ -164,24 +163,10 @@ def test_lycee_onboarded_with_a_kill_during_directory_then_verified(lab):
 
 def stop_guest(lab, name: str) -> None:
     """Another client stops a guest: proxmoxer with the node's token, TLS verified."""
-    inventory = json.loads(
-        lab.fleet("--registry", str(lab.registry), "inventory", "show", UAI).stdout
-    )
-    hostvars = inventory["_meta"]["hostvars"]
-    guest = next(g for h in inventory["proxmox_nodes"]["hosts"]
-                 for g in hostvars[h]["proxmox_guests"] if g["name"] == name)  # fmt: skip
-    dev = next(d for d in endpoints(lab.root, "pve")["devices"] if d["name"] == UAI)
-    url = urlsplit(dev["url"])
-    user, _, token = dev["token_id"].partition("!")
-    pve = proxmoxer.ProxmoxAPI(url.hostname, port=url.port, user=user, token_name=token,
-                               token_value=dev["token_secret"], verify_ssl=dev["ca"],
-                               timeout=15)  # fmt: skip
+    pve = api(lab, UAI)
+    guest = next(g for g in wanted(lab, UAI) if g["name"] == name)
     node = pve.nodes(guest["node"])
-    upid = node.qemu(guest["vmid"]).status.stop.post()
-    deadline = time.monotonic() + 60
-    while node.tasks(upid).status.get()["status"] != "stopped":
-        assert time.monotonic() < deadline, upid
-        time.sleep(0.2)
+    wait(pve, node.qemu(guest["vmid"]).status.stop.post())
     assert node.qemu(guest["vmid"]).status.current.get()["status"] == "stopped"
 
 
