@@ -133,6 +133,7 @@ def mitogen_settings() -> dict[str, str]:
 
 CALLBACK_DIR = "plugins/callback"
 PAYLOAD_CACHE_CALLBACK = "fleet_ansiballz_cache"
+WARM_CALLBACK = "fleet_warm_modules"  # with plugins/action/fleet_in_worker.py
 
 
 @functools.lru_cache(maxsize=8)
@@ -155,9 +156,12 @@ def payload_cache_settings(project_root: Path) -> dict[str, str]:
     if not (project_root / CALLBACK_DIR / f"{PAYLOAD_CACHE_CALLBACK}.py").is_file():
         return {}
     cache = Paths.at(project_root).state / "cache" / "ansiballz" / payload_cache_key(project_root)
+    enabled = [PAYLOAD_CACHE_CALLBACK]
+    if (project_root / CALLBACK_DIR / f"{WARM_CALLBACK}.py").is_file():
+        enabled.append(WARM_CALLBACK)
     return {
         "ANSIBLE_CALLBACK_PLUGINS": CALLBACK_DIR,  # relative to project/, the run's cwd
-        "ANSIBLE_CALLBACKS_ENABLED": PAYLOAD_CACHE_CALLBACK,
+        "ANSIBLE_CALLBACKS_ENABLED": ",".join(enabled),
         "FLEET_ANSIBALLZ_CACHE": str(cache),
     }
 

@@ -44,9 +44,22 @@ def private_uses(path: Path) -> list[str]:
     return found
 
 
+# The one sanctioned exception: running a module in Ansible's worker sets the two globals that
+# Ansible's own AnsiballZ loader (and its unit-test helper) set to hand a module its arguments.
+ALLOWED = {
+    "plugins/action/fleet_in_worker.py": {"uses basic._ANSIBLE_ARGS", "uses basic._ANSIBLE_PROFILE"}
+}
+
+
 def test_no_module_uses_another_modules_private_names():
     files = sorted((REPO / "fleet").rglob("*.py")) + sorted((REPO / "plugins").rglob("*.py"))
-    found = [f"{p.relative_to(REPO)}:{use}" for p in files for use in private_uses(p)]
+    files = [p for p in files if not p.is_symlink()]  # plugins/action/*: one file, many names
+    found = [
+        f"{p.relative_to(REPO)}:{use}"
+        for p in files
+        for use in private_uses(p)
+        if use.split(": ", 1)[1] not in ALLOWED.get(str(p.relative_to(REPO)), ())
+    ]
     assert found == []
 
 
