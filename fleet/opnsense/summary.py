@@ -10,35 +10,16 @@ fleet.runner, which imports the registry, which imports this package (no import 
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
+
+from fleet.task_results import of as task_results_of
 
 PREFIX = "fleet_opnsense_"
 
 
 def task_results(run_dir: str) -> list[tuple[str, dict[str, Any]]]:
     """(module name, result) of each fleet_opnsense_* task that ran, in order."""
-    found: list[tuple[str, dict[str, Any]]] = []
-    root = Path(run_dir) / "artifacts" if run_dir else None
-    if root is None or not root.is_dir():
-        return found
-    for artifact in sorted(p for p in root.iterdir() if p.is_dir()):
-        events = []
-        for path in (artifact / "job_events").glob("*.json"):
-            try:
-                events.append(json.loads(path.read_text(encoding="utf-8")))
-            except (OSError, ValueError):
-                continue  # a partial event file: the task's result is elsewhere or lost
-        for event in sorted(events, key=lambda e: e.get("counter", 0)):
-            if event.get("event") not in ("runner_on_ok", "runner_on_failed"):
-                continue
-            data = event.get("event_data") or {}
-            action = str(data.get("task_action", "")).rsplit(".", 1)[-1]
-            res = data.get("res")
-            if action.startswith(PREFIX) and isinstance(res, dict):
-                found.append((action[len(PREFIX) :], res))
-    return found
+    return [(r.action[len(PREFIX) :], r.res) for r in task_results_of(run_dir, prefix=PREFIX)]
 
 
 def firewalls(run: Any) -> dict[str, Any] | None:

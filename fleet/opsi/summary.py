@@ -9,31 +9,16 @@ fleet.runner, which imports the registry, which imports this package (no import 
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
+
+from fleet.task_results import of as task_results_of
 
 MODULE = "fleet_opsi_depot"
 
 
 def task_results(run_dir: str) -> list[dict[str, Any]]:
     """The result of each fleet_opsi_depot task of a site run, in order."""
-    found: list[tuple[int, dict[str, Any]]] = []
-    root = Path(run_dir) / "artifacts" if run_dir else None
-    if root is None or not root.is_dir():
-        return []
-    for path in root.glob("*/job_events/*.json"):
-        try:
-            event = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue  # a partial event file
-        if event.get("event") not in ("runner_on_ok", "runner_on_failed"):
-            continue
-        data = event.get("event_data") or {}
-        action = str(data.get("task_action", "")).rsplit(".", 1)[-1]
-        if action == MODULE and isinstance(data.get("res"), dict):
-            found.append((event.get("counter", 0), data["res"]))
-    return [res for _, res in sorted(found, key=lambda item: item[0])]
+    return [r.res for r in task_results_of(run_dir, actions=(MODULE,))]
 
 
 def catalogue(run: Any) -> dict[str, Any] | None:

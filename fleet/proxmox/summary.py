@@ -10,32 +10,16 @@ fleet.runner, which imports the registry (no import cycle).
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
+
+from fleet.task_results import of as task_results_of
 
 PREFIX = "fleet_proxmox_"
 
 
 def task_results(run_dir: str) -> list[tuple[str, dict[str, Any]]]:
     """(module name, result) of each fleet_proxmox_* task that ran, in order."""
-    found: list[tuple[int, str, dict[str, Any]]] = []
-    root = Path(run_dir) / "artifacts" if run_dir else None
-    if root is None or not root.is_dir():
-        return []
-    for path in root.glob("*/job_events/*.json"):
-        try:
-            event = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue  # a partial event file
-        if event.get("event") not in ("runner_on_ok", "runner_on_failed"):
-            continue
-        data = event.get("event_data") or {}
-        action = str(data.get("task_action", "")).rsplit(".", 1)[-1]
-        res = data.get("res")
-        if action.startswith(PREFIX) and isinstance(res, dict):
-            found.append((event.get("counter", 0), action[len(PREFIX) :], res))
-    return [(module, res) for _, module, res in sorted(found, key=lambda f: f[0])]
+    return [(r.action[len(PREFIX) :], r.res) for r in task_results_of(run_dir, prefix=PREFIX)]
 
 
 def nodes(run: Any) -> dict[str, Any] | None:

@@ -8,9 +8,9 @@ like fleet.opnsense.summary, without fleet.runner (no import cycle through the r
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
+
+from fleet.task_results import of as task_results_of
 
 ACTIONS = ("fleet_switch_config",)
 SHOWN = 3  # unmanaged lines shown in the table (all of them in `sites`)
@@ -18,26 +18,7 @@ SHOWN = 3  # unmanaged lines shown in the table (all of them in `sites`)
 
 def task_results(run_dir: str) -> list[tuple[str, str, dict[str, Any]]]:
     """(module, host, result) of each switch task that ran, in order."""
-    found: list[tuple[str, str, dict[str, Any]]] = []
-    root = Path(run_dir) / "artifacts" if run_dir else None
-    if root is None or not root.is_dir():
-        return found
-    for artifact in sorted(p for p in root.iterdir() if p.is_dir()):
-        events = []
-        for path in (artifact / "job_events").glob("*.json"):
-            try:
-                events.append(json.loads(path.read_text(encoding="utf-8")))
-            except (OSError, ValueError):
-                continue
-        for event in sorted(events, key=lambda e: e.get("counter", 0)):
-            if event.get("event") not in ("runner_on_ok", "runner_on_failed"):
-                continue
-            data = event.get("event_data") or {}
-            action = str(data.get("task_action", "")).rsplit(".", 1)[-1]
-            res = data.get("res")
-            if action in ACTIONS and isinstance(res, dict):
-                found.append((action, str(data.get("host", "")), res))
-    return found
+    return [(r.action, r.host, r.res) for r in task_results_of(run_dir, actions=ACTIONS)]
 
 
 def switches(run: Any) -> dict[str, Any] | None:
