@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from fleet import yamlcache
 from fleet.errors import Problem
 from fleet.opsi import versions
 
@@ -100,7 +101,8 @@ class Pins:
 
 def _load_yaml(path: Path, shown: str) -> tuple[Any, list[Problem]]:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader), []
+        text = path.read_text(encoding="utf-8")
+        return yamlcache.load(text, lambda t: yaml.load(t, Loader=_Loader)), []
     except FileNotFoundError:
         return None, [Problem(shown, "", "file not found")]
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
