@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import write_results  # noqa: E402
+from bench.common import previous_results, write_results  # noqa: E402
 from fleet import components  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -243,10 +243,7 @@ def extrapolations(runs: list[dict], ssh: dict, result: dict) -> dict:
 def earlier_accelerated() -> dict | None:
     """The accelerated figures of the results file this run replaces (kept, with their date and
     size, when this run skips the accelerated mode)."""
-    path = Path(__file__).resolve().parent / "results" / "drift_fleet.json"
-    if not path.is_file():
-        return None
-    old = json.loads(path.read_text())
+    old = previous_results("drift_fleet")
     if "accelerated_earlier" in old and not any(r.get("accelerate") for r in old["runs"]):
         return old["accelerated_earlier"]
     runs = [r for r in old.get("runs", []) if r.get("accelerate")]

@@ -1,7 +1,8 @@
 """Runner benchmarks: wrapper overhead against plain ansible-playbook, and event parsing.
 
-1. Wrapper overhead (target ratio ≤ 1.03; fleet's own cost per site run ≤ 0.3 s): `fleet deploy 0180120H --component base` on the
-   lab (a converged site: the no-op run a nightly converge mostly is) against plain
+1. Wrapper overhead (target ratio ≤ 1.03; fleet's own cost per site run ≤ 0.3 s):
+   `fleet deploy 0180120H --component base` on the lab (a converged site: the no-op run a
+   nightly converge mostly is) against plain
    `ansible-playbook` on the same playbook, the same inventory and the same settings (the
    inventory, env vars and extra vars fleet wrote into its private_data_dir). Runs
    alternate in ABBA order so machine load and warm caches hit both alike; the ratio is of
@@ -11,6 +12,8 @@
 2. Speed settings (`--settings`): the same plain ansible-playbook run with each of fleet's speed
    defaults turned off in turn (SSH pipelining, ControlPersist, the jsonfile fact cache, forks
    sized to the site), variants interleaved round-robin; median seconds per variant.
+   A part not run (`--parse-only`, no `--settings`) keeps the previous file's figures, with
+   the date they were measured.
 3. Event parsing (target ≥ 20,000 events/s): 100,000 events recorded from real runs
    (tests/fixtures/events/*.jsonl, cycled), parsed by the pure parser; also with JSON decoding
    of each line, as reading artifacts does.
@@ -36,7 +39,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import write_results  # noqa: E402
+from bench.common import previous_results, write_results  # noqa: E402
 from fleet.runner.events import parse_events  # noqa: E402
 from fleet.runner.prepare import SiteDir  # noqa: E402
 
@@ -295,6 +298,11 @@ def main() -> None:
         results["wrapper_overhead"] = bench_overhead(args.repeat)
     if args.settings:
         results["speed_settings"] = bench_settings(args.repeat)
+    # a part not run this time keeps its previous figures, with the date they were measured
+    previous = previous_results("runner")
+    for part in ("wrapper_overhead", "speed_settings"):
+        if part not in results and part in previous:
+            results[part] = {"when": previous["when"], **previous[part]}
     path = write_results("runner", results)
     print(path.read_text())
 

@@ -40,6 +40,12 @@ def machine() -> dict:
     }
 
 
+def previous_results(name: str) -> dict:
+    """The results file a new run of benchmark `name` is about to replace ({} when none)."""
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def write_results(name: str, data: dict) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
