@@ -28,24 +28,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import previous_results, write_results  # noqa: E402
+from bench.common import measured_fleet, previous_results, write_results  # noqa: E402
 from fleet import components  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-WRAP = """
-import resource, sys, time, json
-from fleet.cli.main import main
-start = time.perf_counter()
-code = main(sys.argv[2:])
-me = resource.getrusage(resource.RUSAGE_SELF)
-kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-with open(sys.argv[1], "w") as out:
-    json.dump({"wall_s": time.perf_counter() - start, "exit": code,
-               "fleet_cpu_s": me.ru_utime + me.ru_stime, "fleet_peak_rss_mb": me.ru_maxrss / 1024,
-               "children_cpu_s": kids.ru_utime + kids.ru_stime,
-               "children_peak_rss_mb": kids.ru_maxrss / 1024}, out)
-sys.exit(code)
-"""
 
 
 def fleet(*args: str, timeout: float = 3600) -> subprocess.CompletedProcess:
@@ -61,18 +47,10 @@ def fleet(*args: str, timeout: float = 3600) -> subprocess.CompletedProcess:
 
 def measured(*args: str, tmp: Path) -> dict:
     """Run fleet in a process that reports its own and its children's resource use."""
-    usage = tmp / "usage.json"
-    proc = subprocess.run(
-        [sys.executable, "-c", WRAP, str(usage), *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=7200,
-        check=False,
-    )
-    if not usage.exists():
+    proc, usage = measured_fleet(list(args), tmp / "usage.json", REPO)
+    if usage is None:
         raise SystemExit(f"fleet {' '.join(args)} died: {proc.stderr[-2000:]}")
-    return json.loads(usage.read_text())
+    return usage
 
 
 def simulator_memory() -> dict[str, float]:

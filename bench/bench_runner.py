@@ -7,7 +7,9 @@
    inventory, env vars and extra vars fleet wrote into its private_data_dir). Runs
    alternate in ABBA order so machine load and warm caches hit both alike; the ratio is of
    medians, and CPU seconds of both process trees are recorded too (on a loaded machine
-   wall time mostly measures the neighbours).
+   wall time mostly measures the neighbours). fleet runs in a wrapper that reads the fleet
+   process's own CPU (its rusage, all threads) apart from its children's; the same site in a
+   two-site run (`deploy 0180120H 0450050K`) shows what one more site run adds to it.
    Needs the lab: `fleet lab up` first.
 2. Speed settings (`--settings`): the same plain ansible-playbook run with each of fleet's speed
    defaults turned off in turn (SSH pipelining, ControlPersist, the jsonfile fact cache, forks
@@ -39,15 +41,15 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import previous_results, write_results  # noqa: E402
+from bench.common import measured_fleet, previous_results, write_results  # noqa: E402
 from fleet.runner.events import parse_events  # noqa: E402
 from fleet.runner.prepare import SiteDir  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-FLEET = str(BIN / "fleet")
 EVENTS = REPO / "tests" / "fixtures" / "events"
 SITE = "0180120H"
+SECOND_SITE = "0450050K"  # the lab's other site: a two-site run
 EVENT_COUNT = 100_000
 TARGETS = {
     "wrapper_overhead_ratio_max": 1.03,
@@ -75,32 +77,36 @@ def playbook_span(run_id: str) -> float:
     return (stamps[-1] - stamps[0]).total_seconds()
 
 
-def fleet_deploy() -> tuple[float, dict]:
+SELF: list[float] = []  # CPU seconds of the fleet process alone (all its threads)
+
+
+def fleet_deploy(sites: tuple[str, ...] = (SITE,)) -> tuple[float, dict]:
+    """`fleet deploy SITES --component base`, through the wrapper that reports the fleet
+    process's own CPU apart from its children's (ansible-playbook, ssh, the guard)."""
     cpu = children_cpu()
     start = time.perf_counter()
-    done = subprocess.run(
+    done, usage = measured_fleet(
         [
-            FLEET,
             "-o",
             "json",
             "--registry",
             "inventories/lab",
             "deploy",
-            SITE,
+            *sites,
             "--component",
             "base",
             "--state-db",
             str(REPO / ".fleet" / "bench-state.db"),
         ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
+        REPO / ".fleet" / "bench-usage.json",
+        REPO,
+        env={**os.environ, "NO_COLOR": "1", "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
     )
     elapsed = time.perf_counter() - start
     CPU.append(children_cpu() - cpu)
-    if done.returncode != 0:
+    if done.returncode != 0 or usage is None:
         raise SystemExit(f"fleet deploy failed ({done.returncode}): {done.stderr[-2000:]}")
+    SELF.append(usage["fleet_cpu_s"])
     return elapsed, json.loads(done.stdout)
 
 
@@ -144,10 +150,12 @@ def bench_overhead(repeat: int) -> dict:
     run_dir = REPO / ".fleet" / "runs" / first["run_id"] / SITE
     argv, env, cwd = plain_command(run_dir)
     fleet_s, plain_s, fleet_cpu, plain_cpu, outside = [], [], [], [], []
+    fleet_self: list[float] = []
 
     def one_fleet() -> None:
         elapsed, data = fleet_deploy()
         fleet_cpu.append(CPU[-1])
+        fleet_self.append(SELF[-1])
         if data["sites"][0]["totals"]["changed"]:
             raise SystemExit("the site is not converged: fleet run changed something")
         fleet_s.append(elapsed)
@@ -163,6 +171,12 @@ def bench_overhead(repeat: int) -> dict:
         first, second = (one_fleet, one_plain) if index % 2 == 0 else (one_plain, one_fleet)
         first()
         second()
+    # the same site in a run of two sites: what one more site run adds to the fleet process
+    fleet_deploy((SITE, SECOND_SITE))  # converge the second site first
+    two_self = []
+    for _ in range(repeat):
+        fleet_deploy((SITE, SECOND_SITE))
+        two_self.append(SELF[-1])
     ratio = statistics.median(fleet_s) / statistics.median(plain_s)
     # fleet's own cost of one site run: the same playbook through fleet minus without it, per
     # ABBA pair (neighbouring runs share the machine's state), then the median of the pairs
@@ -190,6 +204,23 @@ def bench_overhead(repeat: int) -> dict:
         "fleet_own_cpu_s_per_pair": [round(x, 2) for x in own_cpu],
         "fleet_own_wall_s_per_pair": [round(x, 2) for x in own_wall],
         "fleet_own_cpu_s_per_site_run": round(statistics.median(own_cpu), 3),
+        # the split of that cost: the fleet process itself (all its threads: Python start,
+        # imports, registry, inventory, ansible-runner's event loop, history, reports), read
+        # from its own rusage; the rest is what fleet adds under it (the guard process and
+        # ansible-runner's event callback inside ansible-playbook) plus the noise of two runs
+        "fleet_process_cpu_s": [round(x, 3) for x in fleet_self],
+        "fleet_process_cpu_s_median": round(statistics.median(fleet_self), 3),
+        "fleet_added_in_children_cpu_s_per_pair": [
+            round(f - s - p, 2) for f, s, p in zip(fleet_cpu, fleet_self, plain_cpu, strict=True)
+        ],
+        # run to run spread of the very same plain playbook: the noise in every difference
+        "plain_cpu_spread_s": round(max(plain_cpu) - min(plain_cpu), 2),
+        # `fleet deploy SITE SECOND_SITE` (one process, two site runs): the fleet process's
+        # CPU, and what the second site run added to it (start-up and imports paid once)
+        "two_site_run_fleet_process_cpu_s": [round(x, 3) for x in two_self],
+        "fleet_process_cpu_s_per_extra_site_run": round(
+            statistics.median(two_self) - statistics.median(fleet_self), 3
+        ),
         "fleet_own_wall_s_per_site_run": round(statistics.median(own_wall), 3),
         "fleet_own_target_max_s": TARGETS["fleet_own_s_per_site_run_max"],
     }

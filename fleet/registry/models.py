@@ -107,7 +107,7 @@ class PasswordPolicy(Strict):
 
 class SambaDefaults(Strict):
     ou_tree: dict[Kind, list[OuName]]
-    password_policy: PasswordPolicy = PasswordPolicy()
+    password_policy: PasswordPolicy = Field(default_factory=PasswordPolicy)
 
 
 class OpsiProfile(Strict):
@@ -136,13 +136,13 @@ class Region(Strict):
     dns_suffix: Annotated[str, Field(pattern=r"^([a-z0-9-]+\.)+[a-z]{2,}$")]
     departments: list[Annotated[int, Field(ge=1, le=99)]]
     addressing: Addressing
-    defaults: Defaults = Defaults()
+    defaults: Defaults = Field(default_factory=Defaults)
     guest_templates: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], GuestTemplate]
-    proxmox: ProxmoxDefaults = ProxmoxDefaults()
+    proxmox: ProxmoxDefaults = Field(default_factory=ProxmoxDefaults)
     samba: SambaDefaults
     opsi: OpsiDefaults
-    firewall: FirewallRegion = FirewallRegion()  # docs/opnsense.md
-    switches: SwitchRegion = SwitchRegion()  # docs/switches.md
+    firewall: FirewallRegion = Field(default_factory=FirewallRegion)  # docs/opnsense.md
+    switches: SwitchRegion = Field(default_factory=SwitchRegion)  # docs/switches.md
     supported_versions: dict[str, SupportedVersions] = Field(default_factory=dict)
     lab: bool = Field(False, description="true for the embedded lab's registry")
 
@@ -228,7 +228,7 @@ class Site(Strict):
     samba_ad: SambaAd | None = None
     opsi: Opsi | None = None
     switches: list[Switch] = Field(default_factory=list)
-    overrides: Overrides = Overrides()
+    overrides: Overrides = Field(default_factory=Overrides)
 
     @field_validator("uai")
     @classmethod

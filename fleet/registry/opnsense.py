@@ -105,7 +105,7 @@ class FirewallRegion(_Strict):
     egress: dict[str, Literal["any"] | list[str]] = Field(default_factory=dict)
     aliases: dict[str, AliasSpec] = Field(default_factory=dict)
     rules: list[RuleSpec] = Field(default_factory=list)
-    dhcp: DhcpRegion = DhcpRegion()
+    dhcp: DhcpRegion = Field(default_factory=DhcpRegion)
     forward_ad_realm: bool = True  # Unbound forwards the site's AD realm to its DC
 
     @field_validator("port_groups", mode="before")
@@ -147,7 +147,7 @@ class FirewallSite(_Strict):
     aliases: dict[str, AliasSpec] = Field(default_factory=dict)
     rules: list[RuleSpec] = Field(default_factory=list)
     dns_hosts: list[DnsHost] = Field(default_factory=list)
-    dhcp: DhcpSite = DhcpSite()
+    dhcp: DhcpSite = Field(default_factory=DhcpSite)
 
 
 # ---- checks --------------------------------------------------------------------------------

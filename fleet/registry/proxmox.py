@@ -128,10 +128,10 @@ class ProxmoxRegion(_Strict):
         default_factory=dict
     )
     disk_storage: Annotated[str, Field(pattern=STORAGE_ID)] = "local-lvm"
-    bridge: BridgeSpec = BridgeSpec()
+    bridge: BridgeSpec = Field(default_factory=BridgeSpec)
     storage: list[StorageSpec] = Field(default_factory=list)
     dns_servers: list[ipaddress.IPv4Address] = Field(default_factory=list, max_length=3)
-    automation: Automation = Automation()
+    automation: Automation = Field(default_factory=Automation)
     backup_jobs: list[BackupJob] = Field(default_factory=list)
     pool: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9._{}-]*$")] = "site-{uai}"
     api_port: Annotated[int, Field(ge=1, le=65535)] = 8006
