@@ -4,6 +4,7 @@ damaged cache entry all fall back to parsing the YAML."""
 from __future__ import annotations
 
 import datetime
+import time
 
 import pytest
 import yaml
@@ -82,3 +83,26 @@ def test_a_yaml_error_propagates_and_caches_nothing(tmp_path):
     with pytest.raises(yaml.YAMLError):
         yamlcache.load(text, yaml.safe_load, where=tmp_path)
     assert not list(tmp_path.iterdir())
+
+
+def test_only_the_most_recently_used_entries_are_kept(tmp_path, counting, monkeypatch):
+    parse, calls = counting
+    monkeypatch.setattr(yamlcache, "KEEP", 3)
+    texts = [big_yaml(f"{n}.0") for n in range(5)]
+
+    def load(text):
+        time.sleep(0.02)  # past the kernel's coarse file timestamps: a clear use order
+        return yamlcache.load(text, parse, where=tmp_path)
+
+    load(texts[0])
+    for text in texts[1:]:
+        load(text)
+        load(texts[0])  # in use all along: kept
+    assert len(list(tmp_path.glob("*.json"))) == 3
+    assert len(calls) == 5  # the first text was parsed once
+    calls.clear()
+    for text in (texts[0], texts[4], texts[3]):  # the kept ones are hits
+        load(text)
+    assert calls == []
+    load(texts[1])  # pruned: parsed again
+    assert calls == [texts[1]]
