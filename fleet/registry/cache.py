@@ -10,27 +10,80 @@ accelerator: if it is missing, corrupt or unwritable, files are simply parsed.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import io
 import os
 import pickle
+import sys
+import types
 from pathlib import Path
 from typing import Any
 
 from fleet.paths import Paths
 
-VERSION = 2
-# The cache holds pickled models: a change of their code (a new field) must miss, not unpickle
-# an object of the old shape. The stamp covers the modules that define registry models.
-MODEL_MODULES = ("models.py", "enums.py", "opnsense.py", "switches.py")
+VERSION = 3
+PARSER = "fleet.registry.load"  # reads and validates what the cache keeps (parse_model)
 
 
-def _code_stamp() -> str:
-    digest = hashlib.blake2b(digest_size=8)
-    for name in MODEL_MODULES:
-        try:
-            digest.update(Path(__file__).with_name(name).read_bytes())
-        except OSError:
-            digest.update(name.encode())
-    return f"{VERSION}-{digest.hexdigest()}"
+class _Recorder(pickle.Pickler):
+    """Pickles as usual and notes the module of every class it meets (pickle asks
+    reducer_override about each object but plain containers, strings and numbers)."""
+
+    def __init__(self, handle: io.BytesIO):
+        super().__init__(handle, protocol=pickle.HIGHEST_PROTOCOL)
+        self.modules: set[str] = set()
+
+    def reducer_override(self, obj: Any) -> Any:
+        self.modules.add(obj.__module__ if isinstance(obj, type) else type(obj).__module__)
+        return NotImplemented
+
+
+def _source_digest(module: str) -> str | None:
+    """A digest of a fleet module's source file (None if it cannot be found)."""
+    try:
+        spec = importlib.util.find_spec(module)
+        origin = spec.origin if spec is not None else None
+        return (
+            hashlib.blake2b(Path(origin).read_bytes(), digest_size=8).hexdigest()
+            if origin
+            else None
+        )
+    except (ImportError, OSError, ValueError):
+        return None
+
+
+def _fleet_closure(modules: set[str]) -> set[str]:
+    """The fleet modules among `modules` and every fleet module they use, transitively (a
+    validator's rule can live in another module: fleet.opnsense.kinds, fleet.registry.uai)."""
+    found: set[str] = set()
+    todo = [m for m in modules if m == "fleet" or m.startswith("fleet.")]
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found.add(name)
+        module = sys.modules.get(name)
+        if module is None:  # not imported: nothing was made with it
+            continue
+        for value in vars(module).values():
+            used = value.__name__ if isinstance(value, types.ModuleType) else None
+            used = used or getattr(value, "__module__", None)
+            if isinstance(used, str) and used.startswith("fleet.") and used not in found:
+                todo.append(used)
+    return found
+
+
+def _stamp(modules: set[str]) -> dict[str, str | None]:
+    """What the cached parses depend on: pydantic's version (it defines how a model pickles)
+    and the source of every fleet module they were made with (a new field or a changed rule
+    must miss, never serve an object of the old shape or an old verdict)."""
+    from pydantic.version import VERSION as pydantic_version
+
+    stamp: dict[str, str | None] = {"pydantic": pydantic_version}
+    for module in sorted(modules):
+        if module.startswith("fleet."):
+            stamp[module] = _source_digest(module)
+    return stamp
 
 
 class ParseCache:
@@ -42,9 +95,10 @@ class ParseCache:
         self.dirty = False
         try:
             with open(self.path, "rb") as handle:
-                version, entries = pickle.load(handle)
-            if version == _code_stamp():
-                self.entries = entries
+                # the header first: the objects are only unpickled if their code is unchanged
+                version, stamp = pickle.load(handle)
+                if version == VERSION and stamp == _stamp(set(stamp)):
+                    self.entries = pickle.load(handle)
         except Exception:  # noqa: BLE001 - any unreadable cache is just a miss
             self.entries = {}
 
@@ -73,9 +127,16 @@ class ParseCache:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            body = io.BytesIO()
+            recorder = _Recorder(body)
+            recorder.dump(self.entries)
+            # the classes pickled, and the code that parsed and validated them
+            modules = _fleet_closure(recorder.modules | {PARSER})
+            header = pickle.dumps((VERSION, _stamp(modules)), pickle.HIGHEST_PROTOCOL)
             tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
             with open(tmp, "wb") as handle:
-                pickle.dump((_code_stamp(), self.entries), handle, protocol=pickle.HIGHEST_PROTOCOL)
+                handle.write(header)
+                handle.write(body.getbuffer())
             os.replace(tmp, self.path)
         except OSError:
             pass
