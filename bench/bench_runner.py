@@ -5,11 +5,15 @@
    nightly converge mostly is) against plain
    `ansible-playbook` on the same playbook, the same inventory and the same settings (the
    inventory, env vars and extra vars fleet wrote into its private_data_dir). Runs
-   alternate in ABBA order so machine load and warm caches hit both alike; the ratio is of
+   rotate within rounds so machine load and warm caches hit all alike; the ratio is of
    medians, and CPU seconds of both process trees are recorded too (on a loaded machine
    wall time mostly measures the neighbours). fleet runs in a wrapper that reads the fleet
    process's own CPU (its rusage, all threads) apart from its children's; the same site in a
    two-site run (`deploy 0180120H 0450050K`) shows what one more site run adds to it.
+   A third variant runs ansible-runner alone on the same private_data_dir, called as fleet
+   calls it but with nothing of fleet around it (no registry, no handler, no history): the
+   floor any wrapper of ansible-runner pays. The three variants rotate within each round
+   (fleet/plain/runner, plain/runner/fleet, runner/fleet/plain).
    Needs the lab: `fleet lab up` first.
 2. Speed settings (`--settings`): the same plain ansible-playbook run with each of fleet's speed
    defaults turned off in turn (SSH pipelining, ControlPersist, the jsonfile fact cache, forks
@@ -110,6 +114,55 @@ def fleet_deploy(sites: tuple[str, ...] = (SITE,)) -> tuple[float, dict]:
     return elapsed, json.loads(done.stdout)
 
 
+# ansible-runner alone, called as fleet/runner/execute.run_site calls it (the same
+# private_data_dir, playbook and fact cache setting) but with no event handler, so
+# ansible-runner writes its own event files; it reports its process's CPU like FLEET_WRAP.
+RUNNER_ALONE = """
+import json, resource, sys, uuid
+import ansible_runner
+run = ansible_runner.run(private_data_dir=sys.argv[2], playbook=sys.argv[3],
+                         ident="runner-" + uuid.uuid4().hex[:8], quiet=True, fact_cache_type="fleet")
+me = resource.getrusage(resource.RUSAGE_SELF)
+with open(sys.argv[1], "w") as out:
+    json.dump({"rc": run.rc, "changed": sum((run.stats or {}).get("changed", {}).values()),
+               "cpu_s": me.ru_utime + me.ru_stime}, out)
+"""
+
+
+def end_ssh_masters(env: dict, run_dir: Path) -> None:
+    """End the run's SSH masters as fleet does after every site run: the next run starts with
+    cold connections too (and pays their key exchange in its own process tree)."""
+    control = env.get("ANSIBLE_SSH_CONTROL_PATH_DIR")
+    if control:
+        SiteDir(
+            path=run_dir, playbook="", hosts=[], ssh_control_dir=Path(control)
+        ).end_ssh_masters()
+
+
+def runner_alone(run_dir: Path, env: dict) -> tuple[float, float]:
+    """ansible-runner alone on fleet's private_data_dir: (wall s, its own process's CPU s)."""
+    usage = REPO / ".fleet" / "bench-runner-usage.json"
+    usage.unlink(missing_ok=True)
+    cpu = children_cpu()
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", RUNNER_ALONE, str(usage), str(run_dir), "playbooks/base.yml"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    end_ssh_masters(env, run_dir)  # as after the other variants
+    elapsed = time.perf_counter() - start
+    CPU.append(children_cpu() - cpu)
+    data = json.loads(usage.read_text()) if usage.exists() else {}
+    if done.returncode != 0 or data.get("rc") != 0:
+        raise SystemExit(f"ansible-runner alone failed: {done.stderr[-2000:]}")
+    if data["changed"]:
+        raise SystemExit("the site is not converged: ansible-runner alone changed something")
+    return elapsed, data["cpu_s"]
+
+
 def plain_command(run_dir: Path) -> tuple[list[str], dict, Path]:
     """ansible-playbook with exactly what fleet gave ansible-runner in `run_dir`."""
     envvars = yaml.safe_load((run_dir / "env" / "envvars").read_text())
@@ -131,11 +184,7 @@ def plain_playbook(argv: list[str], env: dict, cwd: Path) -> float:
     cpu = children_cpu()
     start = time.perf_counter()
     done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
-    # end the run's SSH masters as fleet does after every site run: the next plain run starts
-    # with cold connections too (and pays their key exchange in its own process tree)
-    control = env.get("ANSIBLE_SSH_CONTROL_PATH_DIR")
-    if control:
-        SiteDir(path=cwd, playbook="", hosts=[], ssh_control_dir=Path(control)).end_ssh_masters()
+    end_ssh_masters(env, cwd)
     elapsed = time.perf_counter() - start
     CPU.append(children_cpu() - cpu)
     if done.returncode != 0:
@@ -165,12 +214,20 @@ def bench_overhead(repeat: int) -> dict:
         plain_s.append(plain_playbook(argv, env, cwd))
         plain_cpu.append(CPU[-1])
 
-    # ABBA order (fleet, plain, plain, fleet, …): whichever runs second in a pair finds warm
-    # SSH control masters and page cache; alternating cancels that bias out.
+    runner_s, runner_cpu, runner_self = [], [], []
+
+    def one_runner() -> None:
+        elapsed, own = runner_alone(run_dir, env)
+        runner_s.append(elapsed)
+        runner_cpu.append(CPU[-1])
+        runner_self.append(own)
+
+    # the three variants rotate within each round: whichever runs after another finds warm
+    # SSH control masters and page cache; rotating spreads that bias over all three.
+    variants = [one_fleet, one_plain, one_runner]
     for index in range(repeat):
-        first, second = (one_fleet, one_plain) if index % 2 == 0 else (one_plain, one_fleet)
-        first()
-        second()
+        for offset in range(3):
+            variants[(index + offset) % 3]()
     # the same site in a run of two sites: what one more site run adds to the fleet process
     fleet_deploy((SITE, SECOND_SITE))  # converge the second site first
     two_self = []
@@ -179,7 +236,7 @@ def bench_overhead(repeat: int) -> dict:
         two_self.append(SELF[-1])
     ratio = statistics.median(fleet_s) / statistics.median(plain_s)
     # fleet's own cost of one site run: the same playbook through fleet minus without it, per
-    # ABBA pair (neighbouring runs share the machine's state), then the median of the pairs
+    # round (neighbouring runs share the machine's state), then the median of the rounds
     own_cpu = [f - p for f, p in zip(fleet_cpu, plain_cpu, strict=True)]
     own_wall = [f - p for f, p in zip(fleet_s, plain_s, strict=True)]
     return {
@@ -190,7 +247,7 @@ def bench_overhead(repeat: int) -> dict:
         "fleet_median_s": round(statistics.median(fleet_s), 2),
         "plain_median_s": round(statistics.median(plain_s), 2),
         "ratio": round(ratio, 3),
-        "order": "ABBA (fleet first in even pairs, plain first in odd pairs)",
+        "order": "rotated rounds: fleet/plain/runner, plain/runner/fleet, runner/fleet/plain",
         "per_pair_ratios": [round(f / p, 3) for f, p in zip(fleet_s, plain_s, strict=True)],
         "target_max": TARGETS["wrapper_overhead_ratio_max"],
         # CPU seconds of each process tree: less sensitive than wall time to other load
@@ -221,6 +278,27 @@ def bench_overhead(repeat: int) -> dict:
         "fleet_process_cpu_s_per_extra_site_run": round(
             statistics.median(two_self) - statistics.median(fleet_self), 3
         ),
+        # ansible-runner alone (RUNNER_ALONE): the floor of any wrapper of ansible-runner.
+        # Its process's CPU (Python, ansible_runner's imports, the pexpect loop, the partial
+        # and final event files) and, in the same rounds, its process tree minus plain
+        # ansible-playbook's (that adds its awx_display callback inside ansible-playbook).
+        "runner_alone_process_cpu_s": [round(x, 3) for x in runner_self],
+        "runner_alone_process_cpu_s_median": round(statistics.median(runner_self), 3),
+        "runner_alone_own_cpu_s_per_round": [
+            round(r - p, 2) for r, p in zip(runner_cpu, plain_cpu, strict=True)
+        ],
+        "runner_alone_own_cpu_s": round(
+            statistics.median(r - p for r, p in zip(runner_cpu, plain_cpu, strict=True)), 3
+        ),
+        # what fleet adds beyond ansible-runner alone, per round: the whole trees, and the
+        # two processes alone (the precise part: no playbook noise in it)
+        "fleet_beyond_runner_cpu_s": round(
+            statistics.median(f - r for f, r in zip(fleet_cpu, runner_cpu, strict=True)), 3
+        ),
+        "fleet_beyond_runner_process_cpu_s": round(
+            statistics.median(f - r for f, r in zip(fleet_self, runner_self, strict=True)), 3
+        ),
+        "runner_alone_s": [round(x, 2) for x in runner_s],
         "fleet_own_wall_s_per_site_run": round(statistics.median(own_wall), 3),
         "fleet_own_target_max_s": TARGETS["fleet_own_s_per_site_run_max"],
     }
