@@ -18,14 +18,18 @@
 2. Speed settings (`--settings`): the same plain ansible-playbook run with each of fleet's speed
    defaults turned off in turn (SSH pipelining, ControlPersist, the jsonfile fact cache, forks
    sized to the site), variants interleaved round-robin; median seconds per variant.
-   A part not run (`--parse-only`, no `--settings`) keeps the previous file's figures, with
+   A part not run (`--parse-only`, `--no-lab`, no `--settings`) keeps the previous file's figures, with
    the date they were measured.
-3. Event parsing (target ≥ 20,000 events/s): 100,000 events recorded from real runs
+3. ansible-runner's floor (no lab needed): a local playbook of debug tasks with as many events
+   as the lab site run, through ansible-runner alone and through plain ansible-playbook,
+   alternating (20 pairs, or 2 × --repeat): what any wrapper of ansible-runner pays, without
+   the SSH noise of the lab runs.
+4. Event parsing (target ≥ 20,000 events/s): 100,000 events recorded from real runs
    (tests/fixtures/events/*.jsonl, cycled), parsed by the pure parser; also with JSON decoding
    of each line, as reading artifacts does.
 
 Figures go to bench/results/runner.json. Run: .venv/bin/python bench/bench_runner.py [--repeat N]
-[--parse-only] [--settings]
+[--parse-only | --no-lab] [--settings]
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -356,6 +361,71 @@ def recorded_lines() -> list[str]:
     return lines
 
 
+FLOOR_TASKS = 45  # debug tasks: 138 events, the lab site run's 137 give or take the play's own
+
+
+def bench_floor(pairs: int) -> dict:
+    """ansible-runner's own cost, without fleet and without SSH: a local playbook of debug tasks
+    with as many events as the lab site run, through ansible-runner (as fleet calls it) and
+    through plain ansible-playbook, alternating; CPU of each process tree. No lab needed, and
+    none of the SSH noise of the lab runs."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    with tempfile.TemporaryDirectory(prefix="fleet-floor-") as tmp:
+        root = Path(tmp)
+        (root / "project").mkdir()
+        (root / "inventory").mkdir()
+        tasks = "".join(
+            f"    - name: step {i}\n      ansible.builtin.debug:\n        msg: step {i}\n"
+            for i in range(FLOOR_TASKS)
+        )
+        (root / "project" / "local.yml").write_text(
+            f"- hosts: localhost\n  gather_facts: false\n  tasks:\n{tasks}"
+        )
+        (root / "inventory" / "hosts").write_text(
+            f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n"
+        )
+        plain_argv = [str(BIN / "ansible-playbook"), "-i", str(root / "inventory"), "local.yml"]
+        runner_argv = [
+            sys.executable,
+            "-c",
+            RUNNER_ALONE,
+            str(root / "usage.json"),
+            tmp,
+            "local.yml",
+        ]
+
+        def tree_cpu(argv: list[str], cwd: Path) -> float:
+            cpu = children_cpu()
+            subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=True)
+            return children_cpu() - cpu
+
+        plain, runner, own = [], [], []
+        for index in range(pairs):
+            if index % 2 == 0:
+                plain.append(tree_cpu(plain_argv, root / "project"))
+                runner.append(tree_cpu(runner_argv, REPO))
+            else:
+                runner.append(tree_cpu(runner_argv, REPO))
+                plain.append(tree_cpu(plain_argv, root / "project"))
+            own.append(json.loads((root / "usage.json").read_text())["cpu_s"])
+        events = len(list(next((root / "artifacts").iterdir()).glob("job_events/*.json")))
+    diffs = [r - p for r, p in zip(runner, plain, strict=True)]
+    return {
+        "what": f"a local playbook of {FLOOR_TASKS} debug tasks ({events} events; the lab site "
+        "run has 137) through ansible-runner alone vs plain ansible-playbook, alternating",
+        "events": events,
+        "plain_cpu_s": [round(x, 2) for x in plain],
+        "runner_cpu_s": [round(x, 2) for x in runner],
+        "runner_process_cpu_s_median": round(statistics.median(own), 3),
+        "runner_own_cpu_s_per_pair": [round(x, 2) for x in diffs],
+        # what running a playbook through ansible-runner costs beyond ansible-playbook itself:
+        # its process (Python, imports, pexpect loop, event files) and its callback's work in
+        # ansible-playbook beyond the default callback's
+        "runner_own_cpu_s": round(statistics.median(diffs), 3),
+        "plain_cpu_spread_s": round(max(plain) - min(plain), 2),
+    }
+
+
 def bench_parse() -> dict:
     runs = []
     for path in sorted(EVENTS.glob("*.jsonl")):
@@ -401,15 +471,18 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--parse-only", action="store_true")
     parser.add_argument("--settings", action="store_true", help="also the speed-settings runs")
+    parser.add_argument("--no-lab", action="store_true", help="only the parts that need no lab")
     args = parser.parse_args()
     results: dict = {"targets": TARGETS, "event_parsing": bench_parse()}
-    if not args.parse_only:
+    if not args.parse_only and not args.no_lab:
         results["wrapper_overhead"] = bench_overhead(args.repeat)
+    if not args.parse_only:
+        results["runner_floor"] = bench_floor(max(2 * args.repeat, 20))
     if args.settings:
         results["speed_settings"] = bench_settings(args.repeat)
     # a part not run this time keeps its previous figures, with the date they were measured
     previous = previous_results("runner")
-    for part in ("wrapper_overhead", "speed_settings"):
+    for part in ("wrapper_overhead", "runner_floor", "speed_settings"):
         if part not in results and part in previous:
             results[part] = {"when": previous["when"], **previous[part]}
     path = write_results("runner", results)
