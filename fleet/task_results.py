@@ -6,11 +6,12 @@ events. A leaf module: the summaries are imported by the registry, which fleet.r
 from __future__ import annotations
 
 import functools
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from fleet.job_events import read_events
 
 RESULT_EVENTS = ("runner_on_ok", "runner_on_failed")
 
@@ -50,13 +51,8 @@ def _signature(root: Path) -> tuple[tuple[str, int, int], ...]:
 def _read(root: str, signature: tuple[tuple[str, int, int], ...]) -> tuple[TaskResult, ...]:
     found: list[TaskResult] = []
     for ident, _, _ in signature:
-        events = []
-        for path in (Path(root) / ident / "job_events").glob("*.json"):
-            try:
-                events.append(json.loads(path.read_text(encoding="utf-8")))
-            except (OSError, ValueError):
-                continue  # a partial event file: the task's result is elsewhere or lost
-        for event in sorted(events, key=lambda e: e.get("counter", 0)):
+        # a damaged event file is left out: that task's result is lost, the others are read
+        for event in read_events(Path(root) / ident / "job_events", skip_unreadable=True):
             if event.get("event") not in RESULT_EVENTS:
                 continue
             data = event.get("event_data") or {}

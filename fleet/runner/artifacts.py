@@ -7,10 +7,10 @@ Receptor/AWX streaming path, docs/scale-out.md) leaves the same `job_events/`, `
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from fleet.errors import FleetError
+from fleet.job_events import UnreadableEvent, read_events
 from fleet.runner.events import EventParser, parse_events
 from fleet.runner.result import KILLED, RunResult
 
@@ -20,13 +20,10 @@ def load_events(artifact_dir: Path) -> list[dict]:
     events_dir = artifact_dir / "job_events"
     if not events_dir.is_dir():
         raise FleetError(f"{artifact_dir}: no job_events/ (not ansible-runner artifacts?)")
-    events = []
-    for path in events_dir.glob("*.json"):
-        try:
-            events.append(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError) as exc:
-            raise FleetError(f"{path}: unreadable event ({exc})") from exc
-    return sorted(events, key=lambda e: e.get("counter", 0))
+    try:
+        return read_events(events_dir)
+    except UnreadableEvent as exc:
+        raise FleetError(str(exc)) from exc
 
 
 def result_from_artifacts(
