@@ -9,6 +9,8 @@ from pathlib import Path
 
 from fleet.opsi.summary import catalogue
 
+UUID = "0242ac11-0002-443b-cdb1-000000000001"
+
 
 @dataclass
 class SiteRun:
@@ -27,8 +29,8 @@ def site_run(tmp: Path, uai: str, results: list[dict]) -> SiteRun:
     for i, res in enumerate(results, 1):
         event = {"event": "runner_on_ok", "counter": i,
                  "event_data": {"task_action": "fleet_opsi_depot", "res": res}}  # fmt: skip
-        (events / f"{i}.json").write_text(json.dumps(event))
-    (events / "0.json").write_text(json.dumps({"event": "runner_on_ok", "counter": 0,
+        (events / f"{i}-{UUID}.json").write_text(json.dumps(event))  # as ansible-runner names it
+    (events / f"0-{UUID}.json").write_text(json.dumps({"event": "runner_on_ok", "counter": 0,
         "event_data": {"task_action": "ansible.builtin.apt", "res": {"changed": False}}}))  # fmt: skip
     return SiteRun(uai, str(tmp / uai))
 

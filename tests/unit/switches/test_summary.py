@@ -11,7 +11,9 @@ from fleet.switches.summary import switches
 def event(path, counter, action, host, res, kind="runner_on_ok"):
     data = {"event": kind, "counter": counter,
             "event_data": {"task_action": action, "host": host, "res": res}}  # fmt: skip
-    (path / f"{counter}.json").write_text(json.dumps(data))
+    (path / f"{counter}-{counter:08x}-e5c1-4b1e-9a7f-000000000000.json").write_text(
+        json.dumps(data)
+    )
 
 
 def test_lines_unmanaged_and_commit_per_switch(tmp_path):
