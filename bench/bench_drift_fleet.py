@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import measured_fleet, previous_results, write_results  # noqa: E402
 from fleet import components  # noqa: E402
+from fleet.job_events import read_events  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -75,11 +76,12 @@ def task_seconds(report: dict) -> dict:
     for site in report["sites"]:
         per_site[site["site"]] = site.get("duration") or 0.0
         run_dir = Path(site.get("run_dir") or "")
-        for path in run_dir.glob("artifacts/*/job_events/*.json"):
-            try:
-                event = json.loads(path.read_text())
-            except (OSError, json.JSONDecodeError):
-                continue
+        events = [
+            event
+            for events_dir in run_dir.glob("artifacts/*/job_events")
+            for event in read_events(events_dir, skip_unreadable=True)
+        ]
+        for event in events:
             data = event.get("event_data") or {}
             if event.get("event", "").startswith("runner_on_") and "duration" in data:
                 role = (data.get("role") or "").rsplit(".", 1)[-1]

@@ -18,8 +18,8 @@
 2. Speed settings (`--settings`): the same plain ansible-playbook run with each of fleet's speed
    defaults turned off in turn (SSH pipelining, ControlPersist, the jsonfile fact cache, forks
    sized to the site), variants interleaved round-robin; median seconds per variant.
-   A part not run (`--parse-only`, `--no-lab`, no `--settings`) keeps the previous file's figures, with
-   the date they were measured.
+   A part not run (`--parse-only`, `--no-lab`, no `--settings`) keeps the previous file's
+   figures, with the date they were measured.
 3. ansible-runner's floor (no lab needed): a local playbook of debug tasks with as many events
    as the lab site run, through ansible-runner alone and through plain ansible-playbook,
    alternating (20 pairs, or 2 × --repeat): what any wrapper of ansible-runner pays, without
@@ -51,6 +51,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import measured_fleet, previous_results, write_results  # noqa: E402
+from fleet.job_events import event_paths, read_events  # noqa: E402
 from fleet.runner.events import parse_events  # noqa: E402
 from fleet.runner.prepare import SiteDir  # noqa: E402
 
@@ -79,10 +80,7 @@ CPU: list[float] = []  # CPU seconds (user+sys) of each measured command's proce
 def playbook_span(run_id: str) -> float:
     """Seconds from the first to the last event of a fleet run: ansible-playbook's own work."""
     events_dir = REPO / ".fleet" / "runs" / run_id / SITE / "artifacts" / run_id / "job_events"
-    stamps = sorted(
-        datetime.fromisoformat(json.loads(p.read_text())["created"])
-        for p in events_dir.glob("*.json")
-    )
+    stamps = sorted(datetime.fromisoformat(e["created"]) for e in read_events(events_dir))
     return (stamps[-1] - stamps[0]).total_seconds()
 
 
@@ -408,7 +406,7 @@ def bench_floor(pairs: int) -> dict:
                 runner.append(tree_cpu(runner_argv, REPO))
                 plain.append(tree_cpu(plain_argv, root / "project"))
             own.append(json.loads((root / "usage.json").read_text())["cpu_s"])
-        events = len(list(next((root / "artifacts").iterdir()).glob("job_events/*.json")))
+        events = len(event_paths(next((root / "artifacts").iterdir()) / "job_events"))
     diffs = [r - p for r, p in zip(runner, plain, strict=True)]
     return {
         "what": f"a local playbook of {FLOOR_TASKS} debug tasks ({events} events; the lab site "

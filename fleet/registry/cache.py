@@ -42,12 +42,9 @@ def _source_digest(module: str) -> str | None:
     """A digest of a fleet module's source file (None if it cannot be found)."""
     try:
         spec = importlib.util.find_spec(module)
-        origin = spec.origin if spec is not None else None
-        return (
-            hashlib.blake2b(Path(origin).read_bytes(), digest_size=8).hexdigest()
-            if origin
-            else None
-        )
+        if spec is None or not spec.origin:
+            return None
+        return hashlib.blake2b(Path(spec.origin).read_bytes(), digest_size=8).hexdigest()
     except (ImportError, OSError, ValueError):
         return None
 
@@ -56,7 +53,7 @@ def _fleet_closure(modules: set[str]) -> set[str]:
     """The fleet modules among `modules` and every fleet module they use, transitively (a
     validator's rule can live in another module: fleet.opnsense.kinds, fleet.registry.uai)."""
     found: set[str] = set()
-    todo = [m for m in modules if m == "fleet" or m.startswith("fleet.")]
+    todo = [m for m in modules if m.startswith("fleet.")]
     while todo:
         name = todo.pop()
         if name in found:
@@ -66,14 +63,16 @@ def _fleet_closure(modules: set[str]) -> set[str]:
         if module is None:  # not imported: nothing was made with it
             continue
         for value in vars(module).values():
-            used = value.__name__ if isinstance(value, types.ModuleType) else None
-            used = used or getattr(value, "__module__", None)
+            if isinstance(value, types.ModuleType):
+                used = value.__name__
+            else:
+                used = getattr(value, "__module__", None)
             if isinstance(used, str) and used.startswith("fleet.") and used not in found:
                 todo.append(used)
     return found
 
 
-def _stamp(modules: set[str]) -> dict[str, str | None]:
+def _code_stamp(modules: set[str]) -> dict[str, str | None]:
     """What the cached parses depend on: pydantic's version (it defines how a model pickles)
     and the source of every fleet module they were made with (a new field or a changed rule
     must miss, never serve an object of the old shape or an old verdict)."""
@@ -97,7 +96,7 @@ class ParseCache:
             with open(self.path, "rb") as handle:
                 # the header first: the objects are only unpickled if their code is unchanged
                 version, stamp = pickle.load(handle)
-                if version == VERSION and stamp == _stamp(set(stamp)):
+                if version == VERSION and stamp == _code_stamp(set(stamp)):
                     self.entries = pickle.load(handle)
         except Exception:  # noqa: BLE001 - any unreadable cache is just a miss
             self.entries = {}
@@ -132,7 +131,7 @@ class ParseCache:
             recorder.dump(self.entries)
             # the classes pickled, and the code that parsed and validated them
             modules = _fleet_closure(recorder.modules | {PARSER})
-            header = pickle.dumps((VERSION, _stamp(modules)), pickle.HIGHEST_PROTOCOL)
+            header = pickle.dumps((VERSION, _code_stamp(modules)), pickle.HIGHEST_PROTOCOL)
             tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
             with open(tmp, "wb") as handle:
                 handle.write(header)

@@ -28,7 +28,7 @@ def test_corrupt_cache_is_a_miss(registry_dir):
     assert registry is not None and not problems
 
 
-def _classes(value, seen=None) -> set[type]:
+def _classes(value) -> set[type]:
     """The classes of every object in a loaded registry value (models, enums, …)."""
     from pydantic import BaseModel
 
